@@ -28,4 +28,4 @@ html_copy_source = html_show_sourcelink = False
 html_last_updated_fmt = None
 html_theme_options = dict(
     repository_url=cfg.git_url, repository_branch=cfg.branch, path_to_docs=cfg.nbs_path.name,
-    use_repository_button=True, home_page_in_toc=True, show_toc_level=2, navigation_with_keys=False)
+    use_repository_button=True, use_download_button=False, home_page_in_toc=True, show_toc_level=2, navigation_with_keys=False)
