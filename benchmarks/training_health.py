@@ -1,0 +1,166 @@
+"""Overhead of `recipe.overfit.TrainingHealth`: training-epoch time with vs without the callback, in one run.
+
+Two cases: the digits MLP (`recipe.core.digits_learner`, the CPU case) and a ResNet-18-sized model
+(torchvision's `resnet18(weights=None)`, or a built-in copy of it when torchvision is missing) on synthetic
+3x64x64 images held on the device, so that the timing is the training step and not data loading.
+Configurations alternate inside each repeat (without, with, with, without, ...) and the figure is the median
+over repeats of the per-repeat ratio. `--sync-check` also runs one epoch with the callback's methods under
+`torch.cuda.set_sync_debug_mode('error')` (CUDA) or under `count_host_syncs` (CPU) and reports any host sync.
+
+    python benchmarks/training_health.py --device cpu --case mlp            # here
+    python benchmarks/training_health.py --case resnet18 --sync-check       # on a GPU
+Writes `$OUT/training_health.json` when the environment variable OUT is set.
+"""
+import argparse, json, math, os, statistics, sys, time, warnings
+from pathlib import Path
+warnings.filterwarnings('ignore')
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
+from torch import nn
+from fastai.learner import Learner
+from fastai.data.core import DataLoaders
+from fastai.callback.core import Callback
+from fastai.losses import CrossEntropyLossFlat
+from fastai.optimizer import Adam, SGD
+from recipe.overfit import TrainingHealth, count_host_syncs, _count_inside
+
+def _sync(device):
+    if device.type == 'cuda': torch.cuda.synchronize(device)
+
+class DeviceLoader:
+    "Batches sliced from tensors already on the device: no data loading in the timing"
+    def __init__(self, x, y, bs, device): self.x,self.y,self.bs,self.device = x,y,bs,device
+    def __len__(self): return math.ceil(len(self.x) / self.bs)
+    def __iter__(self):
+        for i in range(0, len(self.x), self.bs): yield self.x[i:i+self.bs], self.y[i:i+self.bs]
+    def to(self, device): return self
+
+def resnet18(num_classes=10):
+    try:
+        from torchvision.models import resnet18 as rn
+        return rn(weights=None, num_classes=num_classes)
+    except ImportError: return _ResNet18(num_classes)
+
+class _Block(nn.Module):
+    "torchvision's BasicBlock, for machines without torchvision"
+    def __init__(self, ni, nf, stride):
+        super().__init__()
+        self.conv1,self.bn1 = nn.Conv2d(ni, nf, 3, stride, 1, bias=False),nn.BatchNorm2d(nf)
+        self.conv2,self.bn2 = nn.Conv2d(nf, nf, 3, 1, 1, bias=False),nn.BatchNorm2d(nf)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = (nn.Sequential(nn.Conv2d(ni, nf, 1, stride, bias=False), nn.BatchNorm2d(nf))
+                           if stride != 1 or ni != nf else nn.Identity())
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.relu(self.bn2(self.conv2(out)) + self.downsample(x))
+
+class _ResNet18(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1))
+        chans = [(64, 64, 1), (64, 128, 2), (128, 256, 2), (256, 512, 2)]
+        self.layers = nn.Sequential(*[nn.Sequential(_Block(i, o, s), _Block(o, o, 1)) for i, o, s in chans])
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, num_classes))
+    def forward(self, x): return self.head(self.layers(self.stem(x)))
+
+def mlp_learner(device):
+    from recipe.core import digits_dls, digits_learner
+    return digits_learner(digits_dls(bs=64, device=device), lr=1e-3)
+
+def resnet_learner(device, bs=256, n_batches=40, size=64):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(bs * n_batches, 3, size, size, generator=g).to(device)
+    y = torch.randint(0, 10, (bs * n_batches,), generator=g).to(device)
+    dls = DataLoaders(DeviceLoader(x, y, bs, device), DeviceLoader(x[:bs], y[:bs], bs, device))
+    model = resnet18().to(device).to(memory_format=torch.channels_last) if device.type == 'cuda' else resnet18().to(device)
+    return Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=partial_sgd(), lr=1e-2)
+
+def partial_sgd():
+    from functools import partial
+    return partial(SGD, mom=0.9)
+
+class _Start(Callback):
+    order = -1000
+    def __init__(self, times): self.times = times
+    def before_train(self): _sync(self.dev); self.t0 = time.perf_counter()
+class _Stop(Callback):
+    order = 1000
+    def __init__(self, start): self.start = start
+    def after_train(self): _sync(self.start.dev); self.start.times.append(time.perf_counter() - self.start.t0)
+
+def epoch_time(learn, device, cbs=()):
+    "Seconds of one training epoch (the validation pass excluded), synchronised at both ends"
+    times = []
+    start = _Start(times); start.dev = device
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=[start, _Stop(start), *cbs])
+    return times[0]
+
+def measure(learn, device, every, repeats):
+    for cbs in ((), (TrainingHealth(every=every),)): epoch_time(learn, device, cbs)  # warm-up: allocator, cuDNN autotune
+    base, health = [], []
+    for r in range(repeats):
+        order = (False, True) if r % 2 == 0 else (True, False)
+        for on in order: (health if on else base).append(epoch_time(learn, device, (TrainingHealth(every=every),) if on else ()))
+    ratios = [h / b for h, b in zip(health, base)]
+    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+    return dict(every=every, repeats=repeats, steps=len(learn.dls.train), base_s=statistics.median(base),
+                health_s=statistics.median(health), ratio=statistics.median(ratios), ratio_q1=q[0], ratio_q3=q[-1], ratios=ratios)
+
+def sync_check(learn, device):
+    "Host syncs made by TrainingHealth's own batch-loop methods during one epoch"
+    th = TrainingHealth()
+    if device.type == 'cuda':
+        events = ('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step', 'after_step', 'after_batch', '_act_hook')
+        def _wrap(f):
+            def _inner(*a, **k):
+                torch.cuda.set_sync_debug_mode('error')
+                try: return f(*a, **k)
+                finally: torch.cuda.set_sync_debug_mode('default')
+            return _inner
+        for e in events:
+            if hasattr(th, e): setattr(th, e, _wrap(getattr(th, e)))
+        try:
+            with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=th)
+            return dict(method='torch.cuda.set_sync_debug_mode', syncs=0)
+        except RuntimeError as e: return dict(method='torch.cuda.set_sync_debug_mode', syncs=1, error=str(e).splitlines()[0])
+    with count_host_syncs() as c:
+        c.active = False
+        with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=_count_inside(th, c))
+    return dict(method='count_host_syncs', syncs=c.total, counts=dict(c.counts))
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--case', default='all', choices=['mlp', 'resnet18', 'all'])
+    p.add_argument('--repeats', type=int, default=5)
+    p.add_argument('--every', default='1', help='comma-separated, e.g. 1,10')
+    p.add_argument('--bs', type=int, default=256, help='ResNet-18 batch size')
+    p.add_argument('--size', type=int, default=64, help='ResNet-18 image size (64 or 32)')
+    p.add_argument('--batches', type=int, default=40, help='ResNet-18 batches per epoch')
+    p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: leave as is)')
+    p.add_argument('--sync-check', action='store_true')
+    a = p.parse_args()
+    if a.threads: torch.set_num_threads(a.threads)
+    device = torch.device(a.device)
+    if device.type == 'cuda': torch.backends.cudnn.benchmark = True
+    cases = ['mlp', 'resnet18'] if a.case == 'all' else [a.case]
+    rows = []
+    for case in cases:
+        torch.manual_seed(0)
+        learn = mlp_learner(device) if case == 'mlp' else resnet_learner(device, a.bs, a.batches, a.size)
+        for every in [int(e) for e in a.every.split(',')]:
+            r = dict(case=case, device=str(device), **measure(learn, device, every, a.repeats))
+            if a.sync_check and every == 1: r['sync_check'] = sync_check(learn, device)
+            rows.append(r); print(json.dumps(r), flush=True)
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
+    print(f"\nTrainingHealth overhead on {name} (torch {torch.__version__}), median of {a.repeats} repeats")
+    print(f"{'case':9s} {'every':>5s} {'steps':>5s} {'without (s)':>11s} {'with (s)':>9s} {'ratio':>6s} {'q1-q3':>11s} {'overhead':>8s} {'syncs':>5s}")
+    for r in rows:
+        print(f"{r['case']:9s} {r['every']:5d} {r['steps']:5d} {r['base_s']:11.4f} {r['health_s']:9.4f} {r['ratio']:6.3f} "
+              f"{r['ratio_q1']:5.3f}-{r['ratio_q3']:5.3f} {(r['ratio'] - 1) * 100:7.1f}% {r.get('sync_check', {}).get('syncs', '-')!s:>5s}")
+    if os.environ.get('OUT'):
+        out = Path(os.environ['OUT']) / 'training_health.json'
+        out.write_text(json.dumps(dict(device=name, torch=torch.__version__, rows=rows), indent=1))
+        print(f"wrote {out}")
+
+if __name__ == '__main__': main()
