@@ -64,6 +64,7 @@ def main():
     ap.add_argument('--seeds', type=int, default=5)
     a = ap.parse_args()
     dev = a.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    if a.quick: torch.set_num_threads(1)  # tiny models: one thread beats contending for a shared machine's cores
     if dev == 'cuda': torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False  # fp32 as on CPU
     if a.quick: p, frac, max_steps, seeds, size = 23, 0.5, 300, list(range(2)), dict(d_model=32, d_mlp=64)
     else: p, frac, max_steps, seeds, size = 113, 0.3, 40_000, list(range(a.seeds)), None  # the study's sizes
