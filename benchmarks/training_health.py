@@ -8,7 +8,11 @@ over repeats of the per-repeat ratio. `--sync-check` also runs one epoch with th
 `torch.cuda.set_sync_debug_mode('error')` (CUDA) or under `count_host_syncs` (CPU) and reports any host sync.
 
     python benchmarks/training_health.py --device cpu --case mlp            # here
-    python benchmarks/training_health.py --case resnet18 --sync-check       # on a GPU
+    python benchmarks/training_health.py --case resnet18 --sync-check       # on a GPU, 3x64x64 fp32
+    python benchmarks/training_health.py --case resnet18 --size 224 --fp16  # on a GPU, ImageNet-sized, mixed precision
+`--cpu-time` also reports the host time the callback's own methods take per recorded step (no sync inside: this is
+the time the CPU spends queueing the callback's work, which is what a launch-bound step pays). `--impl FILE` times
+another implementation of the callback (a module file defining `TrainingHealth`) beside this one, in the same run.
 Writes `$OUT/training_health.json` when the environment variable OUT is set.
 """
 import argparse, json, math, os, statistics, sys, time, warnings
@@ -67,13 +71,14 @@ def mlp_learner(device):
     from recipe.core import digits_dls, digits_learner
     return digits_learner(digits_dls(bs=64, device=device), lr=1e-3)
 
-def resnet_learner(device, bs=256, n_batches=40, size=64):
+def resnet_learner(device, bs=256, n_batches=40, size=64, fp16=False):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(bs * n_batches, 3, size, size, generator=g).to(device)
     y = torch.randint(0, 10, (bs * n_batches,), generator=g).to(device)
     dls = DataLoaders(DeviceLoader(x, y, bs, device), DeviceLoader(x[:bs], y[:bs], bs, device))
     model = resnet18().to(device).to(memory_format=torch.channels_last) if device.type == 'cuda' else resnet18().to(device)
-    return Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=partial_sgd(), lr=1e-2)
+    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=partial_sgd(), lr=1e-2)
+    return learn.to_fp16() if fp16 else learn
 
 def partial_sgd():
     from functools import partial
@@ -95,12 +100,37 @@ def epoch_time(learn, device, cbs=()):
     with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=[start, _Stop(start), *cbs])
     return times[0]
 
-def measure(learn, device, every, repeats):
-    for cbs in ((), (TrainingHealth(every=every),)): epoch_time(learn, device, cbs)  # warm-up: allocator, cuDNN autotune
+_METHODS = ('before_batch', 'after_loss', 'before_step', 'after_step', 'after_batch', '_act_hook')
+
+def _timed(th, acc):
+    "Wrap the callback's batch-loop methods and hooks to add their host time to `acc[method]` (no sync: queueing time only)"
+    for e in _METHODS:
+        f = getattr(th, e)
+        def w(*a, _f=f, _e=e, **k):
+            t0 = time.perf_counter()
+            try: return _f(*a, **k)
+            finally: acc[_e] = acc.get(_e, 0.) + time.perf_counter() - t0
+        setattr(th, e, w)
+    return th
+
+def cpu_time(learn, device, every, cls=None):
+    "Host milliseconds per recorded step spent inside the callback's methods (total, and by method), median over 3 epochs"
+    cls = cls or TrainingHealth
+    res = []
+    for _ in range(3):
+        acc = {}; th = _timed(cls(every=every), acc)
+        epoch_time(learn, device, (th,))
+        res.append({k: v * 1e3 / max(1, len(th.step)) for k, v in acc.items()})
+    by = {k: statistics.median(r.get(k, 0.) for r in res) for k in _METHODS}
+    return statistics.median(sum(r.values()) for r in res), by
+
+def measure(learn, device, every, repeats, cls=None):
+    cls = cls or TrainingHealth
+    for cbs in ((), (cls(every=every),)): epoch_time(learn, device, cbs)  # warm-up: allocator, cuDNN autotune
     base, health = [], []
     for r in range(repeats):
         order = (False, True) if r % 2 == 0 else (True, False)
-        for on in order: (health if on else base).append(epoch_time(learn, device, (TrainingHealth(every=every),) if on else ()))
+        for on in order: (health if on else base).append(epoch_time(learn, device, (cls(every=every),) if on else ()))
     ratios = [h / b for h, b in zip(health, base)]
     q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
     return dict(every=every, repeats=repeats, steps=len(learn.dls.train), base_s=statistics.median(base),
@@ -128,6 +158,20 @@ def sync_check(learn, device):
         with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=_count_inside(th, c))
     return dict(method='count_host_syncs', syncs=c.total, counts=dict(c.counts))
 
+def check_graphs(learn, device, epochs=2):
+    "Fit once with `TrainingHealth(graphs=True)` and `TrainingHealth(graphs=False)` side by side: the records must agree"
+    import numpy as np
+    g, e = TrainingHealth(graphs=True), TrainingHealth(graphs=False)
+    with learn.no_bar(), learn.no_logging(): learn.fit(epochs, cbs=[g, e])
+    diffs = {}
+    for k in ('loss', 'grad', 'weight', 'update', 'act_mean', 'act_std', 'dead', 'epoch_dead'):
+        a, b = getattr(g, k), getattr(e, k)
+        same_nan = bool((np.isnan(a) == np.isnan(b)).all())
+        ok = np.isfinite(a) & np.isfinite(b)
+        diffs[k] = dict(shape=list(a.shape), same_nan=same_nan, max_rel=float((np.abs(a - b)[ok] / np.maximum(np.abs(b[ok]), 1e-12)).max()) if ok.any() else 0.)
+    return dict(case='check_graphs', steps=len(g.step), graph_steps=g.n_graph_steps, captures=g._captures, eager_graph_steps=e.n_graph_steps, diffs=diffs,
+                findings=[(f.name, f.status) for f in g.report()], findings_eager=[(f.name, f.status) for f in e.report()])
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -135,7 +179,12 @@ def main():
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--every', default='1', help='comma-separated, e.g. 1,10')
     p.add_argument('--bs', type=int, default=256, help='ResNet-18 batch size')
-    p.add_argument('--size', type=int, default=64, help='ResNet-18 image size (64 or 32)')
+    p.add_argument('--size', type=int, default=64, help='ResNet-18 image size (e.g. 32, 64, 224)')
+    p.add_argument('--fp16', action='store_true', help="mixed precision (fastai's `to_fp16`)")
+    p.add_argument('--cpu-time', action='store_true', help="host ms per recorded step inside the callback's methods")
+    p.add_argument('--impl', default='', help='a module file with another `TrainingHealth`, timed beside this one')
+    p.add_argument('--eager', action='store_true', help='also time `TrainingHealth(graphs=False)` (no CUDA graphs)')
+    p.add_argument('--check-graphs', action='store_true', help='fit with graphs on and off side by side and compare every record')
     p.add_argument('--batches', type=int, default=40, help='ResNet-18 batches per epoch')
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: leave as is)')
     p.add_argument('--sync-check', action='store_true')
@@ -144,22 +193,35 @@ def main():
     device = torch.device(a.device)
     if device.type == 'cuda': torch.backends.cudnn.benchmark = True
     cases = ['mlp', 'resnet18'] if a.case == 'all' else [a.case]
+    impls = [('recipe', TrainingHealth)]
+    if a.impl:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location('th_impl', a.impl); mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+        impls.append((Path(a.impl).stem, mod.TrainingHealth))
+    if a.eager:
+        from functools import partial
+        impls.append(('eager', partial(TrainingHealth, graphs=False)))
     rows = []
     for case in cases:
         torch.manual_seed(0)
-        learn = mlp_learner(device) if case == 'mlp' else resnet_learner(device, a.bs, a.batches, a.size)
+        learn = mlp_learner(device) if case == 'mlp' else resnet_learner(device, a.bs, a.batches, a.size, a.fp16)
+        if a.check_graphs and device.type == 'cuda': rows.append(check_graphs(learn, device)); print(json.dumps(rows[-1]), flush=True)
         for every in [int(e) for e in a.every.split(',')]:
-            r = dict(case=case, device=str(device), **measure(learn, device, every, a.repeats))
-            if a.sync_check and every == 1: r['sync_check'] = sync_check(learn, device)
-            rows.append(r); print(json.dumps(r), flush=True)
+            for name, cls in impls:
+                r = dict(case=case, impl=name, size=a.size if case == 'resnet18' else 8, fp16=a.fp16, device=str(device),
+                         **measure(learn, device, every, a.repeats, cls))
+                if a.cpu_time: r['cpu_ms'], r['cpu_ms_by_method'] = cpu_time(learn, device, every, cls)
+                if a.sync_check and every == 1 and name == 'recipe': r['sync_check'] = sync_check(learn, device)
+                rows.append(r); print(json.dumps(r), flush=True)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
     print(f"\nTrainingHealth overhead on {name} (torch {torch.__version__}), median of {a.repeats} repeats")
-    print(f"{'case':9s} {'every':>5s} {'steps':>5s} {'without (s)':>11s} {'with (s)':>9s} {'ratio':>6s} {'q1-q3':>11s} {'overhead':>8s} {'syncs':>5s}")
+    print(f"{'case':9s} {'impl':>12s} {'size':>4s} {'fp16':>5s} {'every':>5s} {'steps':>5s} {'without (s)':>11s} {'with (s)':>9s} {'ratio':>6s} {'q1-q3':>11s} {'overhead':>8s} {'cpu ms':>6s} {'syncs':>5s}")
     for r in rows:
-        print(f"{r['case']:9s} {r['every']:5d} {r['steps']:5d} {r['base_s']:11.4f} {r['health_s']:9.4f} {r['ratio']:6.3f} "
-              f"{r['ratio_q1']:5.3f}-{r['ratio_q3']:5.3f} {(r['ratio'] - 1) * 100:7.1f}% {r.get('sync_check', {}).get('syncs', '-')!s:>5s}")
+        if r['case'] == 'check_graphs': continue
+        print(f"{r['case']:9s} {r['impl']:>12s} {r['size']:4d} {r['fp16']!s:>5s} {r['every']:5d} {r['steps']:5d} {r['base_s']:11.4f} {r['health_s']:9.4f} {r['ratio']:6.3f} "
+              f"{r['ratio_q1']:5.3f}-{r['ratio_q3']:5.3f} {(r['ratio'] - 1) * 100:7.1f}% {r.get('cpu_ms', float('nan')):6.2f} {r.get('sync_check', {}).get('syncs', '-')!s:>5s}")
     if os.environ.get('OUT'):
-        out = Path(os.environ['OUT']) / 'training_health.json'
+        out = Path(os.environ['OUT']) / os.environ.get('NAME', 'training_health.json')
         out.write_text(json.dumps(dict(device=name, torch=torch.__version__, rows=rows), indent=1))
         print(f"wrote {out}")
 

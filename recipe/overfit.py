@@ -4,12 +4,12 @@
 
 # %% ../nbs/03_overfit.ipynb #c39612d8
 from __future__ import annotations
-import math
+import math, operator
 from collections import Counter
 from functools import partial
 import numpy as np, torch
 from torch import nn
-from .core import Finding, Report, RecipeError, check_learner, preserve_state, loss_kind
+from .core import Finding, Report, RecipeError, check_learner, preserve_state, loss_kind, rank_world
 from fastcore.basics import store_attr, ifnone, patch
 from fastcore.foundation import L
 from fastai.callback.core import Callback, CancelBatchException, CancelValidException, TrainEvalCallback
@@ -37,6 +37,41 @@ def _copy_all(dst, src):
     else:
         for d, s in zip(dst, src): d.copy_(s)
 
+def _norms(ts, ord=2):
+    "Norms of all of `ts` in one fused call, in float32 (a half-precision sum of a large activation overflows at 65504)"
+    try: return torch._foreach_norm(ts, ord, dtype=torch.float32)
+    except TypeError: return torch._foreach_norm([t.float() for t in ts], ord)  # older torch: no `dtype`
+
+def _unit_max(o):
+    "Per unit (dimension 1: channels of a conv, features of a linear layer), the largest output over the rest"
+    return o.amax(dim=[d for d in range(o.ndim) if d != 1]) if o.ndim > 1 else o.amax().view(1)
+
+def _n_units(o): return o.shape[1] if o.ndim > 1 else 1
+
+def _n_sample(o, n):
+    "Elements in `o[:n]` (all of `o` when `n` is None), without slicing"
+    if n is None or o.ndim == 0 or o.shape[0] <= n: return o.numel()
+    return n * (o.numel() // o.shape[0])
+
+class _Graph:
+    "Work captured once as a CUDA graph and replayed: one launch from the host for all its kernels"
+    def __init__(self, fn):
+        self.g, s = torch.cuda.CUDAGraph(), torch.cuda.Stream()
+        s.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(s):  # `torch.cuda.graph()` would synchronise and empty the allocator's cache: not mid-fit
+            try: self.g.capture_begin(capture_error_mode='thread_local')  # a DataLoader thread may use CUDA meanwhile
+            except TypeError: self.g.capture_begin()
+            try: fn()
+            finally: self.g.capture_end()
+        torch.cuda.current_stream().wait_stream(s)
+    def __call__(self): self.g.replay()
+
+def _same_objects(a, b): return len(a) == len(b) and all(map(operator.is_, a, b))
+
+def _layout(ts):
+    "What a captured graph relies on: the address, shape, strides and dtype of each tensor it reads"
+    return [(t.data_ptr(), t.shape, t.stride(), t.dtype) for t in ts]
+
 # %% ../nbs/03_overfit.ipynb #4d9acf67
 class TrainingHealth(Callback):
     "Per-layer gradient norms, update/weight ratios, activation statistics and the loss, kept on the device; `report()` diagnoses"
@@ -50,15 +85,16 @@ class TrainingHealth(Callback):
     def __init__(self,
         every:int=1, # record every `every`-th training step; the host reads the records once per epoch
         acts:bool=True, # hook activation layers for their mean, std and dead units
-        act_sample:int=32, # mean and std from the first `act_sample` examples of the batch (dead units use all of it); None: all
+        act_sample:int=32, # activation statistics (mean, std, dead units) from the first `act_sample` examples of the batch; None: all
         updates:bool=True, # measure update/weight ratios (keeps one copy of the parameters on the device)
         modules=None, # the modules to hook; default: activation layers (ReLU, GELU, Sigmoid...), else layers with weights
         thresholds:dict=None, # overrides of `TrainingHealth.thresholds`
+        graphs:bool=None, # replay each step's statistics as CUDA graphs (few host launches); default: on a CUDA device
     ):
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise RecipeError(f"every must be a positive int, got {every!r}", "pass every=1 to record each step, every=10 for one step in ten")
         self.thresholds = {**self.thresholds, **(thresholds or {})}
-        store_attr('every,acts,act_sample,updates,modules')
+        store_attr('every,acts,act_sample,updates,modules,graphs')
 
     def before_fit(self):
         named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
@@ -66,20 +102,28 @@ class TrainingHealth(Callback):
         self.is_weight = np.array([p.ndim >= 2 for p in self.ps], dtype=bool)
         self.mods = _hook_modules(self.model, self.modules) if self.acts else L()
         self.hooks = [m.register_forward_hook(partial(self._act_hook, j)) for j, m in enumerate(self.mods)]
-        self._calls,self.act_names,self.is_relu,self.units = None,[],np.zeros(0, dtype=bool),np.zeros(0)
+        self._calls,self.act_names,self.is_relu,self.units = None,[],np.zeros(0, dtype=bool),np.zeros(0, dtype=int)
         self._zero = torch.zeros((), device=self.ps[0].device if self.ps else 'cpu')
         self._prev = [torch.empty_like(p) for p in self.ps] if self.updates else None
         self._hist,self._on,self._rows,self._outs = {k: [] for k in _HIST},False,0,[]
+        self.world_size = rank_world()[1]  # more than 1: the records are combined across the ranks when read
+        P, dev = len(self.ps), self._zero.device
+        self._use_graphs = ifnone(self.graphs, dev.type == 'cuda') and dev.type == 'cuda' and hasattr(torch.cuda, 'CUDAGraph')
+        self._pstat,self._ustat = torch.zeros(2, P, device=dev),torch.zeros(P, device=dev)  # what the graphs write
+        self._g_pre,self._g_post,self._g_act,self._gkey,self._akey = None,None,None,None,None
+        self.n_graph_steps,self._captures = 0,0
 
     def _alloc(self, n):
-        P,K,dev = len(self.ps),len(self._calls or ()),self._zero.device
-        return [torch.full((n,) + s, float('nan'), device=dev) for s in ((), (P,), (P,), (P,), (K, 3))]
+        "The epoch's buffers: loss, grad/weight/update norms per parameter, activation sums per call, and unit-fired flags"
+        P,K,U,dev = len(self.ps),len(self._calls or ()),int(self.units.sum()),self._zero.device
+        nan = lambda *s: torch.full((n,) + s, float('nan'), device=dev)
+        return nan(),nan(2, P),nan(P),nan(2, K),torch.zeros((n, U), dtype=torch.uint8, device=dev)
 
     def before_train(self):
         try: n = max(1, math.ceil(len(self.dl) / self.every))
         except TypeError: n = 64  # a loader without a length: the buffers grow when full
-        self._loss,self._gn,self._wn,self._un,self._act = self._alloc(n)
-        self._emax,self._steps,self._stepped_rows,self._counts,self._rows = None,[],[],[],0
+        self._loss,self._gw,self._un,self._act,self._alive = self._alloc(n)
+        self._steps,self._stepped_rows,self._counts,self._rows = [],[],[],0
 
     def before_batch(self):
         self._on,self._stepped,self._outs = self.iter % self.every == 0,False,[]
@@ -88,8 +132,9 @@ class TrainingHealth(Callback):
         if self._rows == len(self._loss): self._grow()
 
     def _act_hook(self, j, m, inp, out):
-        # only keep a reference: the statistics of all hooked outputs are computed together in `after_loss`
-        if self._on and self.training and isinstance(out, torch.Tensor): self._outs.append((j, out.detach()))
+        # only keep a reference (autograd keeps the output alive until backward anyway): the statistics of all hooked
+        # outputs are computed together in `after_loss`, under `no_grad`
+        if self._on and self.training and isinstance(out, torch.Tensor): self._outs.append((j, out))
 
     def _set_calls(self):
         "Fix the recorded columns at the first recorded step: one per call of a hooked module (a module can run twice)"
@@ -100,86 +145,132 @@ class TrainingHealth(Callback):
             self.act_names.append(f"{mnames.get(m, '?')} ({type(m).__name__})" + (f" #{seen[j]}" if n[j] > 1 else '')); seen[j] += 1
         self.is_relu = np.array([isinstance(self.mods[j], _RELUS) for j in self._calls], dtype=bool)
         self._nonneg = [isinstance(self.mods[j], _NONNEG) for j in self._calls]
-        self._act = self._alloc(len(self._loss))[-1]
+        self.units = np.array([_n_units(o) if r else 0 for (_, o), r in zip(self._outs, self.is_relu)], dtype=int)
+        self._act,self._alive = self._alloc(len(self._loss))[-2:]
+        K, U = len(self._calls), int(self.units.sum())
+        self._astat,self._aalive = torch.zeros(2, K, device=self._zero.device),torch.zeros(U, dtype=torch.uint8, device=self._zero.device)
+
+    def _act_stats(self, outs):
+        "Activation statistics of one step into `_astat` (sums, L2 norms) and `_aalive` (per ReLU unit: fired?)"
+        # from a slice of the batch: a fraction of the memory reads (on a GPU, most of the callback's cost), about the same numbers
+        sub = outs if self.act_sample is None else [o[:self.act_sample] if o.ndim else o for o in outs]
+        # fused over all outputs: L1 norm = sum for non-negative outputs (ReLU, sigmoid), L2 norm for the sum of squares
+        l1, l2 = _norms(sub, 1), _norms(sub, 2)
+        sums = [a if nn_ else o.float().sum() for a, o, nn_ in zip(l1, sub, self._nonneg)]
+        torch.stack(sums + list(l2), out=self._astat.view(-1))
+        # per ReLU unit: did it fire on any of these examples? one `amax` per output, one comparison for all of them
+        amax = [_unit_max(o) for o, u in zip(sub, self.is_relu) if u]
+        if amax: torch.gt(torch.cat(amax), 0, out=self._aalive)
+
+    def _param_pre(self, gs):
+        "Before the step: gradient and weight norms into `_pstat`, and a copy of the weights"
+        torch.stack(_norms(gs + self.ps), out=self._pstat.view(-1))
+        if self.updates: _copy_all(self._prev, self.ps)
+
+    def _param_post(self):
+        "After the step: the update's norm per parameter into `_ustat` (old - new, in place: no new memory)"
+        torch._foreach_sub_(self._prev, self.ps)
+        torch.stack(_norms(self._prev), out=self._ustat)
+
+    def _run(self, name, key, fn, same=operator.eq):
+        "Run `fn`, as the CUDA graph captured for `key` when there is one: one launch from the host for all its kernels"
+        g = getattr(self, name)
+        if g is not None and same(g[0], key): self.n_graph_steps += name == '_g_pre'; g[1](); return True
+        fn()  # eagerly (this also initialises what the kernels need); capture for the steps to come
+        if self._use_graphs and self._captures < 12:  # a layout that changes every step is not worth capturing
+            self._captures += 1
+            try: setattr(self, name, (key, _Graph(fn)))
+            except Exception: self._use_graphs = False; setattr(self, name, None)
+        return False
 
     @torch.no_grad()
     def after_loss(self):
         if not (self._on and self._outs): return
         if self._calls is None: self._set_calls()
-        K = len(self._calls)
-        if [j for j, _ in self._outs] != self._calls: self._outs = []; return  # another set of calls than the columns: no row
-        outs = [o for _, o in self._outs]
-        # mean and std from a slice of the batch: a fraction of the memory reads, about the same numbers
-        sub = outs if self.act_sample is None else [o[:self.act_sample] if o.ndim else o for o in outs]
-        # fused over all outputs: L1 norm = sum for non-negative outputs (ReLU, sigmoid), L2 norm for the sum of squares
-        l1, l2 = torch._foreach_norm(sub, 1), torch._foreach_norm(sub, 2)
-        sums = [a if nn_ else o.sum() for a, o, nn_ in zip(l1, sub, self._nonneg)]
-        amax = [o.amax(dim=[d for d in range(o.ndim) if d != 1]) if o.ndim > 1 else o for o, r in zip(outs, self.is_relu) if r]
-        alive = torch._foreach_norm(list((torch.cat(amax) > 0).float().split([a.numel() for a in amax])), 1) if amax else []
-        if self._emax is None or [a.shape for a in amax] != [e.shape for e in self._emax]: self._emax = [a.clone() for a in amax]
-        elif amax: torch._foreach_maximum_(self._emax, amax)  # per unit, the largest output this epoch: 0 means never fired
-        it = iter(alive)
-        self._act[self._rows] = torch.stack(sums + list(l2) + [next(it) if r else self._zero for r in self.is_relu]).float().view(3, K).T
-        self._counts.append(([o.numel() for o in sub], [a.numel() for a in amax]))
+        calls, outs, r = [j for j, _ in self._outs], [o for _, o in self._outs], self._rows
         self._outs = []
+        if calls != self._calls or any(u and _n_units(o) != u for o, u in zip(outs, self.units)):
+            return  # another set of calls (or units) than the columns: no row
+        # a graph reads the activations where they were at capture: replay only while they are there again
+        if not self._run('_g_act', _layout(outs) if self._use_graphs else None, partial(self._act_stats, outs)):
+            self._n = [_n_sample(o, self.act_sample) for o in outs]  # the same layout: the same element counts
+        self._act[r].copy_(self._astat); self._alive[r].copy_(self._aalive)
+        self._counts.append(self._n)
 
     @torch.no_grad()
     def before_step(self):
         if not self._on: return
-        self._g = torch.stack(torch._foreach_norm([self._zero if p.grad is None else p.grad for p in self.ps]))
-        self._w = torch.stack(torch._foreach_norm(self.ps))
-        if self.updates: _copy_all(self._prev, self.ps)
+        gs = [self._zero if p.grad is None else p.grad for p in self.ps]
+        # fastai zeroes gradients in place: the same tensor objects (kept alive by the key) are at the same memory
+        self._run('_g_pre', gs, partial(self._param_pre, gs), same=_same_objects)
+        self._gw[self._rows].copy_(self._pstat)
         self._stepped = True
 
     @torch.no_grad()
     def after_step(self):
         if not (self._on and self._stepped and self.updates): return
-        torch._foreach_sub_(self._prev, self.ps)  # old - new = minus the update, in place: no new memory
-        self._u = torch.stack(torch._foreach_norm(self._prev))
+        self._run('_g_post', True, self._param_post)  # reads only the parameters and the copy: always the same memory
+        self._un[self._rows].copy_(self._ustat)
 
     @torch.no_grad()
     def after_batch(self):
         if not self._on: return
-        r = self._rows
-        self._loss[r] = self.learn.loss.detach().float().mean()
-        if self._stepped:
-            self._gn[r],self._wn[r] = self._g,self._w
-            if self.updates: self._un[r] = self._u
-        if len(self._counts) < r + 1: self._counts.append(([], []))
+        r, loss = self._rows, self.learn.loss.detach()
+        self._loss[r].copy_(loss.float().mean() if loss.ndim else loss)
+        if len(self._counts) < r + 1: self._counts.append([])
         self._stepped_rows.append(self._stepped); self._rows,self._on,self._outs = r + 1,False,[]
 
     def _grow(self):
-        self._loss,self._gn,self._wn,self._un,self._act = [torch.cat([t, torch.full_like(t, float('nan'))])
-                                                           for t in (self._loss,self._gn,self._wn,self._un,self._act)]
+        self._loss,self._gw,self._un,self._act = [torch.cat([t, torch.full_like(t, float('nan'))]) for t in (self._loss,self._gw,self._un,self._act)]
+        self._alive = torch.cat([self._alive, torch.zeros_like(self._alive)])
 
     def after_train(self): self._flush()
+
+    def _reduce(self, r):
+        "Under DDP, combine this epoch's records over the ranks: losses averaged, activation sums and counts added, units fired anywhere"
+        import torch.distributed as dist
+        dev, K = self._zero.device, len(self._calls or ())
+        n = torch.tensor([r, -r], device=dev)
+        dist.all_reduce(n, dist.ReduceOp.MAX)
+        r = -int(n[1])  # the rows every rank has (an uneven last batch can give one rank a row more)
+        if int(n[0]) == 0: return 0
+        counts = torch.tensor([c if len(c) == K else [float('nan')] * K for c in self._counts[:r]], dtype=torch.float32, device=dev)
+        act = self._act[:r].clone(); act[:, 1] **= 2  # norms to sums of squares, which add up
+        flat = torch.cat([self._loss[:r] / self.world_size, act.view(-1), counts.view(-1)])
+        dist.all_reduce(flat)  # one collective for all of them
+        loss, act, counts = flat.split([r, act.numel(), r * K])
+        act = act.view(r, 2, K); act[:, 1] = act[:, 1].sqrt()
+        self._loss[:r],self._act[:r],self._counts = loss,act,counts.view(r, K).cpu().tolist()
+        dist.all_reduce(self._alive[:r], dist.ReduceOp.MAX)  # a unit fired if it fired on any rank
+        return r
 
     def _flush(self):
         "Read this epoch's records to the host: the callback's one synchronisation, once per epoch"
         r,h,K = self._rows,self._hist,len(self._calls or ())
+        if self.world_size > 1: r = self._reduce(r)
         if r == 0: return
         h['step'].append(np.array(self._steps[:r])); h['epoch_idx'].append(np.full(r, self.epoch))
-        h['stepped'].append(np.array(self._stepped_rows, dtype=bool))
-        for k, t in (('loss', self._loss), ('grad', self._gn), ('weight', self._wn), ('update', self._un)): h[k].append(t[:r].cpu().numpy())
+        h['stepped'].append(np.array(self._stepped_rows[:r], dtype=bool))
+        for k, t in (('loss', self._loss), ('grad', self._gw[:, 0]), ('weight', self._gw[:, 1]), ('update', self._un)): h[k].append(t[:r].cpu().numpy())
         act = self._act[:r].double().cpu().numpy()
-        n, nu = np.full((r, K), np.nan), np.full((r, K), np.nan)
-        for i, (ns, us) in enumerate(self._counts[:r]):
-            if len(ns) == K: n[i] = ns
-            if len(us) == self.is_relu.sum(): nu[i, self.is_relu] = us
+        n = np.array([c if len(c) == K else [np.nan] * K for c in self._counts[:r]], dtype=float).reshape(r, K)
         with np.errstate(divide='ignore', invalid='ignore'):
-            mean = act[..., 0] / n
-            h['act_mean'].append(mean); h['act_std'].append(np.sqrt(np.maximum(act[..., 1] ** 2 - act[..., 0] * mean, 0) / (n - 1)))
-            h['dead'].append(np.where(self.is_relu, 1 - act[..., 2] / nu, np.nan))
-        dead = np.full(K, np.nan)
-        if self._emax: dead[self.is_relu] = torch.stack([(e <= 0).float().mean() for e in self._emax]).cpu().numpy()
-        h['epoch_dead'].append(dead)
-        self.units = np.zeros(K); self.units[self.is_relu] = [e.numel() for e in (self._emax or [])]
+            mean = act[:, 0] / n
+            h['act_mean'].append(mean); h['act_std'].append(np.sqrt(np.maximum(act[:, 1] ** 2 - act[:, 0] * mean, 0) / (n - 1)))
+        alive, ok = self._alive[:r].cpu().numpy().astype(bool), np.isfinite(n).all(1) if K else np.zeros(r, dtype=bool)
+        dead, epoch_dead, o = np.full((r, K), np.nan), np.full(K, np.nan), 0
+        for k in np.flatnonzero(self.is_relu):  # the unit flags of the ReLU calls lie side by side, in call order
+            a = alive[:, o:o + self.units[k]]; o += self.units[k]
+            dead[ok, k] = 1 - a[ok].mean(1)
+            if ok.any(): epoch_dead[k] = 1 - a[ok].any(0).mean()  # never fired in any recorded step of the epoch
+        h['dead'].append(dead); h['epoch_dead'].append(epoch_dead)
         self._rows,self._steps,self._stepped_rows,self._counts = 0,[],[],[]
 
     def after_fit(self):
         self._flush()
         for h in getattr(self, 'hooks', []): h.remove()
-        self.hooks,self._prev,self._emax,self._outs = [],None,None,[]
+        self.hooks,self._prev,self._alive,self._outs = [],None,None,[]
+        self._g_pre,self._g_post,self._g_act = None,None,None  # the graphs hold memory of their own
     after_cancel_fit = after_fit
 
     def __getattr__(self, k):
