@@ -490,10 +490,26 @@ PREFLIGHT_CHECKS = dict(dumb_baselines=_baseline_finding, loss_at_init=check_los
                         overfit_batch=check_overfit_batch, input_independent=check_input_independent,
                         loss_decreases=check_loss_decreases)
 
+_ALONE = [False]  # True while `recipe.distributed.ddp_preflight` runs the checks on rank 0 alone
+
+@contextlib.contextmanager
+def _alone():
+    _ALONE[0] = True
+    try: yield
+    finally: _ALONE[0] = False
+
+def _ddp_guard(learn):
+    "Refuse to run the checks' short fits in one rank of a data-parallel run, where they would hang or mislead"
+    fix = "call recipe.distributed.ddp_preflight(learn) on every rank, before the fit: it runs the checks on rank 0 alone and shares the report"
+    if plain_model(learn.model) is not learn.model: raise RecipeError("the model is wrapped in DistributedDataParallel (called during a fit?)", fix)
+    rank, ws = rank_world()
+    if ws > 1 and not _ALONE[0]: raise RecipeError(f"preflight called on rank {rank} of {ws} processes: each rank would run its own short fits", fix)
+
 @patch
 def preflight(self:Learner, checks:list=None, data:bool=False, verbose:bool=True) -> Report:
     "Run the recipe's end-to-end checks (and the data checks when `data`) and return the `Report`"
     check_learner(self)
+    _ddp_guard(self)
     names = list(ifnone(checks, PREFLIGHT_CHECKS))
     bad = [c for c in names if c not in PREFLIGHT_CHECKS]
     if bad: raise RecipeError(f"unknown check(s) {bad}", f"choose from {list(PREFLIGHT_CHECKS)}")
@@ -528,6 +544,7 @@ class PredictionDynamics(Callback):
         except RecipeError: self.kind = 'raw'
         self.axis = getattr(self.learn.loss_func, 'axis', -1)
         self.steps, self.preds, self._buf = [], None, []
+        self.rank = rank_world()[0]  # under DDP only rank 0 records: the weights are the same on every rank
         self._record()
     def after_batch(self):
         if self.train_iter % self.every == 0: self._record()
@@ -536,10 +553,12 @@ class PredictionDynamics(Callback):
         if not self.steps or self.steps[-1] != self.train_iter: self._record()
         self._flush()
     def _record(self):
-        modes = [(m, m.training) for m in self.model.modules()]
-        self.model.eval()
+        if self.rank: return
+        model = plain_model(self.model)  # a forward through the DDP wrapper is a collective: not on one rank alone
+        modes = [(m, m.training) for m in model.modules()]
+        model.eval()
         try:
-            with torch.no_grad(): out = self.model(*self.xb).detach().float()
+            with torch.no_grad(): out = model(*self.xb).detach().float()
         finally:
             for m, t in modes: m.training = t
         if self.kind == 'ce': out = out.softmax(self.axis)
@@ -554,6 +573,7 @@ class PredictionDynamics(Callback):
     def plot(self, n:int=8, figsize=None):
         "Class probabilities over training for `n` samples (classification), or predicted against true (regression)"
         import matplotlib.pyplot as plt
+        if getattr(self, 'rank', 0): raise RecipeError(f"this is rank {self.rank}: PredictionDynamics records on rank 0 only", "plot on rank 0")
         if self.preds is None: raise RecipeError("PredictionDynamics has recorded nothing yet", "fit the learner with this callback first")
         steps = np.array(self.steps)
         if self.kind in ('ce', 'bce'):

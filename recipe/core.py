@@ -25,7 +25,7 @@ from fastai.callback.progress import ProgressCallback  # also adds `Learner.no_b
 
 # %% auto #0
 __all__ = ['STATUSES', 'Finding', 'Report', 'RecipeError', 'check_learner', 'loss_kind', 'digits_dls', 'digits_learner',
-           'seed_all', 'preserve_state', 'in_notebook', 'run_checks']
+           'seed_all', 'preserve_state', 'in_notebook', 'run_checks', 'rank_world', 'plain_model']
 
 # %% ../nbs/00_core.ipynb #5a26c153
 STATUSES = ('pass', 'warn', 'fail', 'skip')
@@ -338,3 +338,13 @@ def run_checks(checks:dict, # maps a check's name to a zero-argument callable re
             rep.add(o)
             if verbose and not in_notebook(): print(str(o), flush=True)
     return rep
+
+# %% ../nbs/00_core.ipynb #0cf7bec4
+def rank_world() -> tuple:
+    "This process's `(rank, world_size)` in `torch.distributed`; `(0, 1)` when no process group is running"
+    import torch.distributed as dist
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+
+def plain_model(model:nn.Module) -> nn.Module:
+    "`model` without its `DistributedDataParallel` or `DataParallel` wrapper"
+    return model.module if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)) else model

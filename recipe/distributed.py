@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_distributed.ipynb #d53fe5f6
 from __future__ import annotations
-from .core import RecipeError
+from .core import RecipeError, rank_world
 import os, sys, json, socket, inspect, textwrap, tempfile, subprocess, time, shutil, signal
 from pathlib import Path
 import torch, torch.distributed as dist
@@ -21,9 +21,10 @@ def free_port() -> int:
 
 # %% ../nbs/08_distributed.ipynb #172db54f
 _HEAD = '''import json, os, sys, torch, torch.distributed as dist
-rank, ws, port, d = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+rank, ws, port, d, backend = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 torch.set_num_threads(1)
-dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=ws)
+if backend == 'nccl': torch.cuda.set_device(rank % torch.cuda.device_count())
+dist.init_process_group(backend, init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=ws)
 '''
 _TAIL = '''
 kw = json.load(open(os.path.join(d, 'kwargs.json')))
@@ -36,9 +37,11 @@ os.replace(os.path.join(d, f'rank{{rank}}.tmp'), os.path.join(d, f'rank{{rank}}.
 def run_ddp(fn, # `fn(rank, world_size, **kwargs)`, self-contained (it imports what it uses); returns something JSON can write
             world_size:int=2, # number of processes
             timeout:float=120, # seconds before the ranks are killed and a `RecipeError` raised
+            backend:str='gloo', # 'gloo' (CPU, or CUDA tensors over the host), or 'nccl' (one GPU per rank)
             **kwargs): # JSON-able arguments passed to every rank
-    "Run `fn` in `world_size` fresh processes joined in a gloo process group on 127.0.0.1; return each rank's result"
+    "Run `fn` in `world_size` fresh processes joined in a `backend` process group on 127.0.0.1; return each rank's result"
     if world_size < 1: raise RecipeError(f"world_size must be at least 1, got {world_size}", "pass world_size=2")
+    if backend not in ('gloo', 'nccl'): raise RecipeError(f"unknown backend {backend!r}", "pass backend='gloo' or backend='nccl'")
     try: src = textwrap.dedent(inspect.getsource(fn))
     except (TypeError, OSError): raise RecipeError(f"cannot read the source of {fn!r}", "pass a function defined with `def` in a file or notebook cell")
     with tempfile.TemporaryDirectory() as d:
@@ -48,7 +51,7 @@ def run_ddp(fn, # `fn(rank, world_size, **kwargs)`, self-contained (it imports w
         port, logs = free_port(), [open(Path(d)/f'rank{r}.log', 'w') for r in range(world_size)]
         # a rank must not think it is one of many fastai workers: WORLD_SIZE unset keeps fastai's own gathering off
         env = {k: v for k, v in os.environ.items() if k not in ('WORLD_SIZE', 'RANK', 'LOCAL_RANK')}
-        ps = [subprocess.Popen([sys.executable, str(script), str(r), str(world_size), str(port), d], stdout=logs[r],
+        ps = [subprocess.Popen([sys.executable, str(script), str(r), str(world_size), str(port), d, backend], stdout=logs[r],
                                stderr=subprocess.STDOUT, env=env, cwd=d, start_new_session=True) for r in range(world_size)]
         t0, rcs = time.time(), [None] * world_size
         try:
@@ -71,13 +74,10 @@ def run_ddp(fn, # `fn(rank, world_size, **kwargs)`, self-contained (it imports w
         return [json.loads((Path(d)/f'rank{r}.json').read_text()) for r in range(world_size)]
 
 # %% ../nbs/08_distributed.ipynb #d7b72913
-def _rank_ws():
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
-
 def shard_dl(dl, # the training `DataLoader`, with the per-rank batch size
              rank:int=None, world_size:int=None): # default: from the process group
     "A copy of `dl` whose batch k is rank `rank`'s slice of global batch k (rank 0's shuffled order, `world_size*bs` samples)"
-    if rank is None: rank, world_size = _rank_ws()
+    if rank is None: rank, world_size = rank_world()
     res = dl.new()
     res.rng = dl.rng  # one process would shuffle with `dl`'s random state: carry on from it
     bs, gbs, n = dl.bs, dl.bs * world_size, len(dl.dataset)
@@ -86,7 +86,9 @@ def shard_dl(dl, # the training `DataLoader`, with the per-rank batch size
     def get_idxs():
         dl.rng = res.rng  # `res.randomize()` moved on to a new generator at the start of the epoch, as `dl`'s own would
         idxs = torch.tensor(list(dl.get_idxs()), dtype=torch.long)
-        if world_size > 1 and dist.is_initialized(): dist.broadcast(idxs, 0)  # every rank uses rank 0's shuffle
+        if world_size > 1 and dist.is_initialized():  # every rank uses rank 0's shuffle
+            t = idxs.cuda() if dist.get_backend() == 'nccl' else idxs  # NCCL moves CUDA tensors only
+            dist.broadcast(t, 0); idxs = t.cpu()
         if len(idxs) < nb * gbs: idxs = idxs.repeat(-(-nb * gbs // len(idxs)))  # pad the last batch with repeats (drop_last=False)
         return idxs[:nb * gbs].view(nb, world_size, bs)[:, rank].reshape(-1).tolist()
     res.get_idxs = get_idxs
@@ -143,12 +145,12 @@ def ddp_preflight(learn, # the `Learner` of this rank, outside its fit (plain mo
     "Run `learn.preflight` on rank 0 alone, without `DDPTrainer`, and return its `Report` on every rank"
     import recipe.baseline  # patches `Learner.preflight`
     if isinstance(learn.model, DDP): raise RecipeError("the model is wrapped in DistributedDataParallel (called during a fit?)", "call ddp_preflight before the fit, on the plain model")
-    rank, ws = _rank_ws()
+    rank, ws = rank_world()
     if ws == 1: return learn.preflight(**kwargs)
     res = [None]
     if rank == 0:
         try:
-            with learn.removed_cbs(learn.cbs.filter(lambda c: isinstance(c, DDPTrainer))): res = [learn.preflight(**kwargs)]
+            with learn.removed_cbs(learn.cbs.filter(lambda c: isinstance(c, DDPTrainer))), recipe.baseline._alone(): res = [learn.preflight(**kwargs)]
         except Exception as e: res = [e]  # hand the error to the other ranks too, or they would wait forever
     dist.broadcast_object_list(res, 0)
     if isinstance(res[0], Exception): raise res[0]
@@ -161,7 +163,7 @@ def ddp_fit_resumable(learn, # the `Learner` of this rank, with `DDPTrainer` in 
                       **kwargs): # passed to `Learner.fit_resumable`
     "`Learner.fit_resumable` under DDP: every rank resumes from the checkpoints in `path`, only rank 0 writes there"
     import recipe.squeeze  # patches `Learner.fit_resumable`
-    rank, ws = _rank_ws()
+    rank, ws = rank_world()
     if ws == 1: return learn.fit_resumable(n_epoch, path=path, **kwargs)
     if rank == 0:
         dist.barrier()  # the other ranks have read the checkpoints before rank 0 writes new ones

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_grokking.ipynb #1a736b1d
 from __future__ import annotations
-from .core import RecipeError, Finding, Report  # first: it quiets a torch warning fastai's import triggers
+from .core import RecipeError, Finding, Report, rank_world, plain_model  # first: it quiets a torch warning fastai's import triggers
 import copy, math, time
 from functools import partial
 import numpy as np, torch
@@ -301,6 +301,14 @@ def plot_grokking(hist:dict, steps:dict=None, title:str='', input_norms=None, ke
     return axs
 
 # %% ../nbs/07_grokking.ipynb #daef414b
+def _combine_ranks(h, rank, world_size):
+    "The rows of every rank as one: the training loss and accuracy averaged over the ranks, the rest (validation, weights) rank 0's"
+    import torch.distributed as dist
+    w = h.new_tensor([1 / world_size] * 2 + [float(rank == 0)] * (h.shape[1] - 2))
+    h = h * w
+    dist.all_reduce(h)
+    return h
+
 class GrokkingMonitor(Callback):
     "Record grokking curves every `every` steps with no host sync, then find memorisation, generalisation and the early signal"
     order,run_valid = 65,False
@@ -311,12 +319,14 @@ class GrokkingMonitor(Callback):
         key:list=None, # input positions that matter (sparse parity: `range(k)`), for the per-input norms plot
         **detect # `mem_thresh`, `gen_thresh`, `norm_drop`, `loss_drop` for `grokking_steps`
     ): store_attr(); self.detect = detect
-    def before_fit(self): self.n,self.rows,self.norms,self.hist = 0,[],[],None
+    def before_fit(self):
+        self.n,self.rows,self.norms,self.hist = 0,[],[],None
+        self.rank,self.world_size = rank_world()  # under DDP: validate on rank 0 alone, average the training columns when read
     def after_batch(self):
         self.n += 1
         if self.n % self.every: return
         with torch.no_grad():
-            vl, va = self._valid()
+            vl, va = self._valid() if self.rank == 0 else (self.learn.loss.new_zeros(()), self.learn.loss.new_zeros(()))
             ps = [p for p in self.model.parameters() if p.requires_grad]
             ta = (self.pred.argmax(-1) == self.yb[0]).float().mean()
             self.rows.append(torch.stack([self.learn.loss.detach().float(), ta, vl, va, _weight_norm(ps)]))
@@ -324,14 +334,18 @@ class GrokkingMonitor(Callback):
         if self.stop_at is not None and len(self.rows) % self.read_every == 0:
             if self._read()['valid_acc'].max() >= self.stop_at: raise CancelFitException()
     def _valid(self):
-        m, tr = self.model, self.model.training
+        m = plain_model(self.model)  # the weights are the same on every rank; a forward through DDP would be a collective
+        tr = m.training
         m.eval(); l, c, n = 0., 0., 0
         for xb, yb in self.dls.valid:
-            out = m(xb); l = l + F.cross_entropy(out, yb, reduction='sum'); c = c + (out.argmax(-1) == yb).sum(); n += len(yb)
+            out, yb = m(xb).as_subclass(torch.Tensor), yb.as_subclass(torch.Tensor)  # fastai's tensor types don't mix in `cross_entropy`
+            l = l + F.cross_entropy(out, yb, reduction='sum'); c = c + (out.argmax(-1) == yb).sum(); n += len(yb)
         m.train(tr)
         return l / n, c / n
     def _read(self):
-        h = torch.stack(self.rows).cpu().numpy() if self.rows else np.zeros((0, len(COLS)))
+        h = torch.stack(self.rows) if self.rows else torch.zeros((0, len(COLS)))
+        if self.world_size > 1 and self.rows: h = _combine_ranks(h, self.rank, self.world_size)  # every rank reads at the same steps
+        h = h.cpu().numpy()
         self.hist = dict(step=np.arange(1, len(h) + 1) * self.every, **{c: h[:, j] for j, c in enumerate(COLS)})
         if self.norms: self.hist['input_norms'] = torch.stack(self.norms).cpu().numpy()
         return self.hist

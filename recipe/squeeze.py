@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_squeeze.ipynb #4e26cbbd
 from __future__ import annotations
-from .core import RecipeError, loss_kind, seed_all, in_notebook, _progress, _rng_states, _set_rng_states  # first: it quiets torch's jit warning
+from .core import RecipeError, loss_kind, seed_all, in_notebook, rank_world, _progress, _rng_states, _set_rng_states  # first: it quiets torch's jit warning
 import os, time, warnings, tempfile
 from functools import partial
 from pathlib import Path
@@ -164,7 +164,12 @@ class Distill(Callback):
         self.hard_sum += hard.detach(); self.soft_sum += soft.detach(); self.n += 1
 
     def after_train(self):
-        self.hard.append((self.hard_sum / max(self.n, 1)).item()); self.soft.append((self.soft_sum / max(self.n, 1)).item())
+        hs = torch.stack([self.hard_sum, self.soft_sum]) / max(self.n, 1)
+        ws = rank_world()[1]
+        if ws > 1:  # under DDP each rank saw its share of every batch: the epoch's means are the ranks' average
+            import torch.distributed as dist
+            dist.all_reduce(hs); hs /= ws
+        h, s = hs.tolist(); self.hard.append(h); self.soft.append(s)
 
     def after_fit(self):
         for m, mode in zip(self.models, self.modes): m.train(mode)
