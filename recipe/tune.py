@@ -127,6 +127,16 @@ def _sqlite_path(url):
     p = str(url)[len('sqlite:///'):].split('?')[0]
     return None if p in ('', ':memory:') else os.path.abspath(p)
 
+def _driver_url(url):
+    "A `postgresql://` URL with a driver that is installed: SQLAlchemy 2.1 defaults to psycopg (3), older ones to psycopg2"
+    if not url.startswith('postgresql://'): return url  # not PostgreSQL, or the driver is named (`postgresql+psycopg2://`)
+    import importlib.util
+    from sqlalchemy.dialects import postgresql
+    default = getattr(postgresql.dialect, 'driver', 'psycopg2')
+    for d in dict.fromkeys((default, 'psycopg2', 'psycopg')):
+        if importlib.util.find_spec(d) is not None: return url if d == default else f'postgresql+{d}://' + url[len('postgresql://'):]
+    raise RecipeError("no PostgreSQL driver is installed for the postgresql:// storage", "pip install psycopg2-binary (or psycopg[binary])")
+
 def tune_storage(storage=None, # an Optuna storage URL; default `sqlite:///recipe_tune.db` in the working directory
                  heartbeat:int=10, # seconds between a running trial's heartbeats
                  grace:int=None # a running trial silent this long belongs to a dead worker; default 3 heartbeats
@@ -140,8 +150,16 @@ def tune_storage(storage=None, # an Optuna storage URL; default `sqlite:///recip
     if storage is not None and not isinstance(storage, str):
         raise RecipeError(f"storage must be an Optuna storage URL, got {type(storage).__name__}",
                           "pass e.g. 'sqlite:///recipe_tune.db' or 'postgresql://user:pw@host/db'")
-    url = ifnone(storage, f'sqlite:///{_DB}')
-    with _quiet(): return optuna.storages.RDBStorage(url, heartbeat_interval=int(heartbeat), grace_period=int(ifnone(grace, 3*heartbeat)))
+    url = _driver_url(ifnone(storage, f'sqlite:///{_DB}'))
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+    for i in range(5):
+        try:
+            with _quiet(): return optuna.storages.RDBStorage(url, heartbeat_interval=int(heartbeat), grace_period=int(ifnone(grace, 3*heartbeat)))
+        except (IntegrityError, ProgrammingError):
+            # workers started together on an empty server database race to create Optuna's tables: the losers' CREATE
+            # fails (PostgreSQL's DDL is transactional, so it is rolled back whole) and a retry finds the winner's tables
+            if i == 4 or url.startswith('sqlite'): raise
+            time.sleep(0.5 * (i + 1))
 
 class _ClaimLock:
     "An exclusive lock on `<db>.lock` around a claim, for SQLite, which ignores `SELECT ... FOR UPDATE`"
@@ -177,7 +195,8 @@ def _reap(study, storage):
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         # `worker` is written after the first heartbeat, so a trial without it never beat, and Optuna would never reap it
         if 'worker' not in t.user_attrs and (datetime.now() - t.datetime_start).total_seconds() > storage.grace_period:
-            study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
+            try: study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
+            except optuna.exceptions.UpdateFinishedTrialError: pass  # another worker reaped it between our read and our write
 
 def _claim(study, storage, todo, dists=None):
     "Under the claim lock: reap dead workers' trials, let `todo(study)` say (and queue) what is left, then ask for a trial"
