@@ -304,8 +304,8 @@ def plot_grokking(hist:dict, steps:dict=None, title:str='', input_norms=None, ke
 def _combine_ranks(h, rank, world_size):
     "The rows of every rank as one: the training loss and accuracy averaged over the ranks, the rest (validation, weights) rank 0's"
     import torch.distributed as dist
-    w = h.new_tensor([1 / world_size] * 2 + [float(rank == 0)] * (h.shape[1] - 2))
-    h = h * w
+    n = h.new_tensor([-len(h)]); dist.all_reduce(n, dist.ReduceOp.MAX)  # the rows every rank has: a rank may have run fewer steps
+    h = h[:-int(n)] * h.new_tensor([1 / world_size] * 2 + [float(rank == 0)] * (h.shape[1] - 2))
     dist.all_reduce(h)
     return h
 
@@ -343,8 +343,8 @@ class GrokkingMonitor(Callback):
         m.train(tr)
         return l / n, c / n
     def _read(self):
-        h = torch.stack(self.rows) if self.rows else torch.zeros((0, len(COLS)))
-        if self.world_size > 1 and self.rows: h = _combine_ranks(h, self.rank, self.world_size)  # every rank reads at the same steps
+        h = torch.stack(self.rows) if self.rows else torch.zeros((0, len(COLS)), device=next(self.model.parameters()).device)
+        if self.world_size > 1: h = _combine_ranks(h, self.rank, self.world_size)
         h = h.cpu().numpy()
         self.hist = dict(step=np.arange(1, len(h) + 1) * self.every, **{c: h[:, j] for j, c in enumerate(COLS)})
         if self.norms: self.hist['input_norms'] = torch.stack(self.norms).cpu().numpy()
