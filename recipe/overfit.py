@@ -110,7 +110,7 @@ class TrainingHealth(Callback):
         P, dev = len(self.ps), self._zero.device
         self._use_graphs = ifnone(self.graphs, dev.type == 'cuda') and dev.type == 'cuda' and hasattr(torch.cuda, 'CUDAGraph')
         self._pstat,self._ustat = torch.zeros(2, P, device=dev),torch.zeros(P, device=dev)  # what the graphs write
-        self._g_pre,self._g_post,self._g_act,self._gkey,self._akey = None,None,None,None,None
+        self._g_pre,self._g_post,self._g_act = None,None,None  # (key, graph) of each piece of per-step work, once captured
         self.n_graph_steps,self._captures = 0,0
 
     def _alloc(self, n):
