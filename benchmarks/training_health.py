@@ -11,7 +11,8 @@ over repeats of the per-repeat ratio. `--sync-check` also runs one epoch with th
     python benchmarks/training_health.py --case resnet18 --sync-check       # on a GPU, 3x64x64 fp32
     python benchmarks/training_health.py --case resnet18 --size 224 --fp16  # on a GPU, ImageNet-sized, mixed precision
 `--cpu-time` also reports the host time the callback's own methods take per recorded step (no sync inside: this is
-the time the CPU spends queueing the callback's work, which is what a launch-bound step pays). `--impl FILE` times
+the time the CPU spends queueing the callback's work, which is what a launch-bound step pays); `--host-profile` adds a
+cProfile of the callback's own methods and hooks over one epoch, by own time per recorded step. `--impl FILE` times
 another implementation of the callback (a module file defining `TrainingHealth`) beside this one, in the same run.
 Writes `$OUT/training_health.json` when the environment variable OUT is set.
 """
@@ -33,10 +34,13 @@ def _sync(device):
 
 class DeviceLoader:
     "Batches sliced from tensors already on the device: no data loading in the timing"
-    def __init__(self, x, y, bs, device): self.x,self.y,self.bs,self.device = x,y,bs,device
+    def __init__(self, x, y, bs, device, types=False): self.x,self.y,self.bs,self.device,self.types = x,y,bs,device,types
     def __len__(self): return math.ceil(len(self.x) / self.bs)
     def __iter__(self):
-        for i in range(0, len(self.x), self.bs): yield self.x[i:i+self.bs], self.y[i:i+self.bs]
+        from fastai.torch_core import TensorImage, TensorCategory
+        for i in range(0, len(self.x), self.bs):
+            x, y = self.x[i:i+self.bs], self.y[i:i+self.bs]
+            yield (TensorImage(x), TensorCategory(y)) if self.types else (x, y)  # fastai's own loaders yield these types
     def to(self, device): return self
 
 def resnet18(num_classes=10):
@@ -71,11 +75,11 @@ def mlp_learner(device):
     from recipe.core import digits_dls, digits_learner
     return digits_learner(digits_dls(bs=64, device=device), lr=1e-3)
 
-def resnet_learner(device, bs=256, n_batches=40, size=64, fp16=False):
+def resnet_learner(device, bs=256, n_batches=40, size=64, fp16=False, types=False):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(bs * n_batches, 3, size, size, generator=g).to(device)
     y = torch.randint(0, 10, (bs * n_batches,), generator=g).to(device)
-    dls = DataLoaders(DeviceLoader(x, y, bs, device), DeviceLoader(x[:bs], y[:bs], bs, device))
+    dls = DataLoaders(DeviceLoader(x, y, bs, device, types), DeviceLoader(x[:bs], y[:bs], bs, device, types))
     model = resnet18().to(device).to(memory_format=torch.channels_last) if device.type == 'cuda' else resnet18().to(device)
     learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=partial_sgd(), lr=1e-2)
     return learn.to_fp16() if fp16 else learn
@@ -85,18 +89,24 @@ def partial_sgd():
     return partial(SGD, mom=0.9)
 
 class _Start(Callback):
+    "Start the clock when training starts, or at the `skip`-th batch (steady state: the graphs are captured in the first steps)"
     order = -1000
-    def __init__(self, times): self.times = times
-    def before_train(self): _sync(self.dev); self.t0 = time.perf_counter()
+    def __init__(self, times, skip=0): self.times,self.skip = times,skip
+    def before_train(self):
+        if self.skip == 0: _sync(self.dev); self.t0 = time.perf_counter()
+    def before_batch(self):
+        if self.skip and self.training and self.iter == self.skip: _sync(self.dev); self.t0 = time.perf_counter()
 class _Stop(Callback):
     order = 1000
     def __init__(self, start): self.start = start
     def after_train(self): _sync(self.start.dev); self.start.times.append(time.perf_counter() - self.start.t0)
 
+SKIP = 0  # batches left out at the start of each timed epoch (`--skip`)
+
 def epoch_time(learn, device, cbs=()):
-    "Seconds of one training epoch (the validation pass excluded), synchronised at both ends"
+    "Seconds of one training epoch (the validation pass excluded, and the first `SKIP` batches), synchronised at both ends"
     times = []
-    start = _Start(times); start.dev = device
+    start = _Start(times, SKIP); start.dev = device
     with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=[start, _Stop(start), *cbs])
     return times[0]
 
@@ -127,14 +137,17 @@ def cpu_time(learn, device, every, cls=None):
 def measure(learn, device, every, repeats, cls=None):
     cls = cls or TrainingHealth
     for cbs in ((), (cls(every=every),)): epoch_time(learn, device, cbs)  # warm-up: allocator, cuDNN autotune
-    base, health = [], []
+    base, health, last = [], [], None
     for r in range(repeats):
         order = (False, True) if r % 2 == 0 else (True, False)
-        for on in order: (health if on else base).append(epoch_time(learn, device, (cls(every=every),) if on else ()))
+        for on in order:
+            if on: last = cls(every=every)
+            (health if on else base).append(epoch_time(learn, device, (last,) if on else ()))
     ratios = [h / b for h, b in zip(health, base)]
     q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
     return dict(every=every, repeats=repeats, steps=len(learn.dls.train), base_s=statistics.median(base),
-                health_s=statistics.median(health), ratio=statistics.median(ratios), ratio_q1=q[0], ratio_q3=q[-1], ratios=ratios)
+                health_s=statistics.median(health), ratio=statistics.median(ratios), ratio_q1=q[0], ratio_q3=q[-1], ratios=ratios,
+                graph_replays=dict(getattr(last, 'graph_replays', {})), graph_error=getattr(last, 'graph_error', None))
 
 def sync_check(learn, device):
     "Host syncs made by TrainingHealth's own batch-loop methods during one epoch"
@@ -158,6 +171,25 @@ def sync_check(learn, device):
         with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=_count_inside(th, c))
     return dict(method='count_host_syncs', syncs=c.total, counts=dict(c.counts))
 
+def host_profile(learn, device, every=1, top=30):
+    "cProfile of the callback's batch-loop methods and hooks during one epoch: where their host time goes, by own time"
+    import cProfile, pstats
+    epoch_time(learn, device, (TrainingHealth(every=every),))  # warm-up: the graphs are captured in the first steps
+    th, pr = TrainingHealth(every=every), cProfile.Profile()
+    for e in _METHODS:  # profile inside the callback's methods only, not fastai's loop or the model
+        def w(*a, _f=getattr(th, e), **k):
+            pr.enable()
+            try: return _f(*a, **k)
+            finally: pr.disable()
+        setattr(th, e, w)
+    epoch_time(learn, device, (th,))
+    n = max(1, len(th.step))
+    rows = [(f"{Path(fn).name}:{ln}({name})", nc, tt * 1e6 / n, ct * 1e6 / n) for (fn, ln, name), (cc, nc, tt, ct, callers) in pstats.Stats(pr).stats.items()]
+    rows.sort(key=lambda r: -r[2])
+    print(f"host profile of the callback, one epoch, {n} recorded steps, per recorded step: own us, cumulative us, calls (cProfile adds its own overhead)")
+    for name, nc, us, cum in rows[:top]: print(f"  {us:8.1f} {cum:8.1f} {nc:6d}  {name}")
+    return [dict(fn=name, calls=nc, own_us_per_step=us, cum_us_per_step=cum) for name, nc, us, cum in rows[:top]]
+
 def check_graphs(learn, device, epochs=2):
     "Fit once with `TrainingHealth(graphs=True)` and `TrainingHealth(graphs=False)` side by side: the records must agree"
     import numpy as np
@@ -169,7 +201,8 @@ def check_graphs(learn, device, epochs=2):
         same_nan = bool((np.isnan(a) == np.isnan(b)).all())
         ok = np.isfinite(a) & np.isfinite(b)
         diffs[k] = dict(shape=list(a.shape), same_nan=same_nan, max_rel=float((np.abs(a - b)[ok] / np.maximum(np.abs(b[ok]), 1e-12)).max()) if ok.any() else 0.)
-    return dict(case='check_graphs', steps=len(g.step), graph_steps=g.n_graph_steps, captures=g._captures, eager_graph_steps=e.n_graph_steps, diffs=diffs,
+    return dict(case='check_graphs', steps=len(g.step), graph_steps=g.n_graph_steps, graph_replays=dict(g.graph_replays), graph_error=g.graph_error,
+                captures=g._captures, eager_graph_steps=e.n_graph_steps, diffs=diffs,
                 findings=[(f.name, f.status) for f in g.report()], findings_eager=[(f.name, f.status) for f in e.report()])
 
 def main():
@@ -188,8 +221,12 @@ def main():
     p.add_argument('--batches', type=int, default=40, help='ResNet-18 batches per epoch')
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: leave as is)')
     p.add_argument('--sync-check', action='store_true')
+    p.add_argument('--skip', type=int, default=0, help='time each epoch from its SKIP-th batch: the steady state, after the graphs are captured')
+    p.add_argument('--fastai-types', action='store_true', help="batches as fastai's TensorImage/TensorCategory, as its loaders yield them (plain tensors by default)")
+    p.add_argument('--host-profile', action='store_true', help="cProfile the callback's methods over one epoch: where their host time goes")
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
+    global SKIP; SKIP = a.skip
     device = torch.device(a.device)
     if device.type == 'cuda': torch.backends.cudnn.benchmark = True
     cases = ['mlp', 'resnet18'] if a.case == 'all' else [a.case]
@@ -204,14 +241,15 @@ def main():
     rows = []
     for case in cases:
         torch.manual_seed(0)
-        learn = mlp_learner(device) if case == 'mlp' else resnet_learner(device, a.bs, a.batches, a.size, a.fp16)
+        learn = mlp_learner(device) if case == 'mlp' else resnet_learner(device, a.bs, a.batches, a.size, a.fp16, a.fastai_types)
         if a.check_graphs and device.type == 'cuda': rows.append(check_graphs(learn, device)); print(json.dumps(rows[-1]), flush=True)
         for every in [int(e) for e in a.every.split(',')]:
             for name, cls in impls:
-                r = dict(case=case, impl=name, size=a.size if case == 'resnet18' else 8, fp16=a.fp16, device=str(device),
+                r = dict(case=case, impl=name, size=a.size if case == 'resnet18' else 8, fp16=a.fp16, device=str(device), fastai_types=a.fastai_types, skip=a.skip,
                          **measure(learn, device, every, a.repeats, cls))
                 if a.cpu_time: r['cpu_ms'], r['cpu_ms_by_method'] = cpu_time(learn, device, every, cls)
                 if a.sync_check and every == 1 and name == 'recipe': r['sync_check'] = sync_check(learn, device)
+                if a.host_profile and every == 1 and name == 'recipe': r['host_profile'] = host_profile(learn, device)
                 rows.append(r); print(json.dumps(r), flush=True)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
     print(f"\nTrainingHealth overhead on {name} (torch {torch.__version__}), median of {a.repeats} repeats")

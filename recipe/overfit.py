@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_overfit.ipynb #c39612d8
 from __future__ import annotations
-import math, operator
+import contextlib, functools, math, operator, warnings
 from collections import Counter
 from functools import partial
 import numpy as np, torch
@@ -42,9 +42,33 @@ def _norms(ts, ord=2):
     try: return torch._foreach_norm(ts, ord, dtype=torch.float32)
     except TypeError: return torch._foreach_norm([t.float() for t in ts], ord)  # older torch: no `dtype`
 
-def _unit_max(o):
-    "Per unit (dimension 1: channels of a conv, features of a linear layer), the largest output over the rest"
-    return o.amax(dim=[d for d in range(o.ndim) if d != 1]) if o.ndim > 1 else o.amax().view(1)
+def _mm_to_f32():
+    "Can `torch.mm` multiply half-precision matrices into a float32 result (`out_dtype`, recent PyTorch, CUDA)?"
+    h = partial(torch.empty, dtype=torch.half, device='meta')
+    try: torch.mm(h(1, 2), h(2, 1), out_dtype=torch.float32); return True
+    except Exception: return False
+_MM_F32 = _mm_to_f32()
+
+def _ones_rows(o):
+    "The longest vector of ones `_unit_sums` may multiply `o` by"
+    return o.numel() // o.shape[1] if o.ndim > 1 and o.shape[1] else 1
+
+def _unit_sums(o, ones):
+    "Per unit (dimension 1: channels of a conv, features of a linear layer), the sum of `o` over the rest"
+    # in float32; a half-precision `o` on a PyTorch without `mm(..., out_dtype=)`: in its dtype (the sign is exact, a large sum may be `inf`)
+    f32, dims = torch.float32, [d for d in range(o.ndim) if d != 1]
+    if o.ndim < 2: return o.sum(dtype=f32).view(1)
+    if o.dtype not in ones or not (o.dtype == f32 or o.is_cuda): return o.sum(dims, dtype=f32)
+    # a sum is a product with a vector of ones: a matrix-vector product reads `o` once at the memory's full speed, where a
+    # reduction over all dimensions but one (`amax`, `sum`) is several times slower on a GPU
+    one, x, kw = ones[o.dtype], o.movedim(1, -1), dict(out_dtype=f32) if o.dtype != f32 and _MM_F32 else {}
+    if x.is_contiguous():  # a (rows, units) matrix: linear outputs, channels-last conv outputs
+        x = x.reshape(-1, o.shape[1])
+        return torch.mm(one[:x.shape[0]].view(1, -1), x, **kw).view(-1)
+    if o.is_contiguous():  # channels-first: one row per (example, unit)
+        x = o.reshape(o.shape[0] * o.shape[1], -1)
+        return torch.mm(x, one[:x.shape[1]].view(-1, 1), **kw).view(o.shape[0], o.shape[1]).sum(0)
+    return o.sum(dims, dtype=f32)
 
 def _n_units(o): return o.shape[1] if o.ndim > 1 else 1
 
@@ -65,6 +89,16 @@ class _Graph:
             finally: self.g.capture_end()
         torch.cuda.current_stream().wait_stream(s)
     def __call__(self): self.g.replay()
+
+_Plain = getattr(torch._C, 'DisableTorchFunctionSubclass', None) or contextlib.nullcontext
+
+def _in_loop(f):
+    "A method of the batch loop: no autograd, and fastai's tensor subclasses (`TensorImage`...) handled as plain tensors"
+    # their `__torch_function__` costs microseconds on every call (`.shape`, `.data_ptr()`...), every step
+    @functools.wraps(f)
+    def _inner(*args, **kwargs):
+        with torch.no_grad(), _Plain(): return f(*args, **kwargs)
+    return _inner
 
 def _same_objects(a, b): return len(a) == len(b) and all(map(operator.is_, a, b))
 
@@ -109,9 +143,10 @@ class TrainingHealth(Callback):
         self.world_size = rank_world()[1]  # more than 1: the records are combined across the ranks when read
         P, dev = len(self.ps), self._zero.device
         self._use_graphs = ifnone(self.graphs, dev.type == 'cuda') and dev.type == 'cuda' and hasattr(torch.cuda, 'CUDAGraph')
-        self._pstat,self._ustat = torch.zeros(2, P, device=dev),torch.zeros(P, device=dev)  # what the graphs write
+        # the row of this step in the epoch's buffers, on the device: the graphs write their results there themselves
+        self._ri,self._loss = torch.zeros(1, dtype=torch.long, device=dev),None
         self._g_pre,self._g_post,self._g_act = None,None,None  # (key, graph) of each piece of per-step work, once captured
-        self.n_graph_steps,self._captures = 0,0
+        self.n_graph_steps,self.graph_replays,self.graph_error,self._captures,self._ones = 0,Counter(),None,0,{}
 
     def _alloc(self, n):
         "The epoch's buffers: loss, grad/weight/update norms per parameter, activation sums per call, and unit-fired flags"
@@ -119,10 +154,17 @@ class TrainingHealth(Callback):
         nan = lambda *s: torch.full((n,) + s, float('nan'), device=dev)
         return nan(),nan(2, P),nan(P),nan(2, K),torch.zeros((n, U), dtype=torch.uint8, device=dev)
 
+    def _drop_graphs(self): self._g_pre,self._g_post,self._g_act = None,None,None  # they write to buffers that moved
+
     def before_train(self):
         try: n = max(1, math.ceil(len(self.dl) / self.every))
         except TypeError: n = 64  # a loader without a length: the buffers grow when full
-        self._loss,self._gw,self._un,self._act,self._alive = self._alloc(n)
+        if self._loss is None or len(self._loss) != n:
+            self._loss,self._gw,self._un,self._act,self._alive = self._alloc(n); self._drop_graphs()
+        else:  # the same buffers as last epoch (read by now), where the graphs write: cleared in place
+            for t in (self._loss, self._gw, self._un, self._act): t.fill_(float('nan'))
+            self._alive.zero_()
+        self._ri.zero_()
         self._steps,self._stepped_rows,self._counts,self._rows = [],[],[],0
 
     def before_batch(self):
@@ -134,7 +176,7 @@ class TrainingHealth(Callback):
     def _act_hook(self, j, m, inp, out):
         # only keep a reference (autograd keeps the output alive until backward anyway): the statistics of all hooked
         # outputs are computed together in `after_loss`, under `no_grad`
-        if self._on and self.training and isinstance(out, torch.Tensor): self._outs.append((j, out))
+        if self._on and isinstance(out, torch.Tensor): self._outs.append((j, out))  # `_on`: a recorded training step
 
     def _set_calls(self):
         "Fix the recorded columns at the first recorded step: one per call of a hooked module (a module can run twice)"
@@ -146,83 +188,94 @@ class TrainingHealth(Callback):
         self.is_relu = np.array([isinstance(self.mods[j], _RELUS) for j in self._calls], dtype=bool)
         self._nonneg = [isinstance(self.mods[j], _NONNEG) for j in self._calls]
         self.units = np.array([_n_units(o) if r else 0 for (_, o), r in zip(self._outs, self.is_relu)], dtype=int)
-        self._act,self._alive = self._alloc(len(self._loss))[-2:]
-        K, U = len(self._calls), int(self.units.sum())
-        self._astat,self._aalive = torch.zeros(2, K, device=self._zero.device),torch.zeros(U, dtype=torch.uint8, device=self._zero.device)
+        self._act,self._alive = self._alloc(len(self._loss))[-2:]; self._drop_graphs()
 
     def _act_stats(self, outs):
-        "Activation statistics of one step into `_astat` (sums, L2 norms) and `_aalive` (per ReLU unit: fired?)"
+        "Activation statistics of one step into its row of `_act` (sums, L2 norms) and `_alive` (per ReLU unit: fired?)"
         # from a slice of the batch: a fraction of the memory reads (on a GPU, most of the callback's cost), about the same numbers
         sub = outs if self.act_sample is None else [o[:self.act_sample] if o.ndim else o for o in outs]
-        # fused over all outputs: L1 norm = sum for non-negative outputs (ReLU, sigmoid), L2 norm for the sum of squares
-        l1, l2 = _norms(sub, 1), _norms(sub, 2)
-        sums = [a if nn_ else o.float().sum() for a, o, nn_ in zip(l1, sub, self._nonneg)]
-        torch.stack(sums + list(l2), out=self._astat.view(-1))
-        # per ReLU unit: did it fire on any of these examples? one `amax` per output, one comparison for all of them
-        amax = [_unit_max(o) for o, u in zip(sub, self.is_relu) if u]
-        if amax: torch.gt(torch.cat(amax), 0, out=self._aalive)
+        for o in sub:  # vectors of ones for `_unit_sums`, grown before a graph is captured (never during a capture)
+            n, one = _ones_rows(o), self._ones.get(o.dtype)
+            if o.is_floating_point() and (one is None or len(one) < n):  # a graph captured with the old vector is dropped
+                self._ones[o.dtype],self._g_act = torch.ones(n, dtype=o.dtype, device=o.device),None
+        # per-unit sums (one matrix-vector product each) and the L2 norms of all outputs (one fused call): two passes over them
+        us, l2 = [_unit_sums(o, self._ones) for o in sub], _norms(sub, 2)
+        # the sum of each output: float32 per-unit sums add up exactly (as their L1 norm when they are >= 0: ReLU, sigmoid);
+        # half-precision ones (no `out_dtype` in this PyTorch) could be `inf`: the output is summed itself, in a third pass
+        src = [u if u.dtype == torch.float32 else o for u, o in zip(us, sub)]
+        l1 = _norms(src, 1)
+        sums = [a if nn_ else x.sum(dtype=torch.float32) for a, x, nn_ in zip(l1, src, self._nonneg)]
+        self._act.index_copy_(0, self._ri, torch.stack(sums + list(l2)).view(1, 2, -1))
+        # per ReLU unit: did it fire on any of these examples? Its outputs are >= 0, so it did when their sum is > 0
+        relu = [u for u, r in zip(us, self.is_relu) if r]
+        if relu: self._alive.index_copy_(0, self._ri, torch.gt(torch.cat(relu), 0).view(1, -1).to(torch.uint8))
 
     def _param_pre(self, gs):
-        "Before the step: gradient and weight norms into `_pstat`, and a copy of the weights"
-        torch.stack(_norms(gs + self.ps), out=self._pstat.view(-1))
+        "Before the step: gradient and weight norms into the step's row of `_gw`, and a copy of the weights"
+        self._gw.index_copy_(0, self._ri, torch.stack(_norms(gs + self.ps)).view(1, 2, -1))
         if self.updates: _copy_all(self._prev, self.ps)
 
     def _param_post(self):
-        "After the step: the update's norm per parameter into `_ustat` (old - new, in place: no new memory)"
+        "After the step: the update's norm per parameter into the step's row of `_un` (old - new, in place: no new memory)"
         torch._foreach_sub_(self._prev, self.ps)
-        torch.stack(_norms(self._prev), out=self._ustat)
+        self._un.index_copy_(0, self._ri, torch.stack(_norms(self._prev)).view(1, -1))
 
     def _run(self, name, key, fn, same=operator.eq):
         "Run `fn`, as the CUDA graph captured for `key` when there is one: one launch from the host for all its kernels"
         g = getattr(self, name)
-        if g is not None and same(g[0], key): self.n_graph_steps += name == '_g_pre'; g[1](); return True
+        if g is not None and same(g[0], key):
+            g[1](); self.graph_replays[name[3:]] += 1; self.n_graph_steps += name == '_g_pre'
+            return True
         fn()  # eagerly (this also initialises what the kernels need); capture for the steps to come
         if self._use_graphs and self._captures < 12:  # a layout that changes every step is not worth capturing
             self._captures += 1
             try: setattr(self, name, (key, _Graph(fn)))
-            except Exception: self._use_graphs = False; setattr(self, name, None)
+            except Exception as e:
+                self._use_graphs,self.graph_error = False,f"{type(e).__name__}: {e}".splitlines()[0]
+                setattr(self, name, None)
+                warnings.warn(f"TrainingHealth: capturing a CUDA graph failed ({self.graph_error}); the statistics run eagerly, "
+                              "at more host time per step: pass graphs=False to silence this")
         return False
 
-    @torch.no_grad()
+    @_in_loop
     def after_loss(self):
         if not (self._on and self._outs): return
         if self._calls is None: self._set_calls()
-        calls, outs, r = [j for j, _ in self._outs], [o for _, o in self._outs], self._rows
+        calls, outs = [j for j, _ in self._outs], [o for _, o in self._outs]
         self._outs = []
         if calls != self._calls or any(u and _n_units(o) != u for o, u in zip(outs, self.units)):
             return  # another set of calls (or units) than the columns: no row
         # a graph reads the activations where they were at capture: replay only while they are there again
         if not self._run('_g_act', _layout(outs) if self._use_graphs else None, partial(self._act_stats, outs)):
             self._n = [_n_sample(o, self.act_sample) for o in outs]  # the same layout: the same element counts
-        self._act[r].copy_(self._astat); self._alive[r].copy_(self._aalive)
         self._counts.append(self._n)
 
-    @torch.no_grad()
+    @_in_loop
     def before_step(self):
         if not self._on: return
         gs = [self._zero if p.grad is None else p.grad for p in self.ps]
         # fastai zeroes gradients in place: the same tensor objects (kept alive by the key) are at the same memory
         self._run('_g_pre', gs, partial(self._param_pre, gs), same=_same_objects)
-        self._gw[self._rows].copy_(self._pstat)
         self._stepped = True
 
-    @torch.no_grad()
+    @_in_loop
     def after_step(self):
         if not (self._on and self._stepped and self.updates): return
         self._run('_g_post', True, self._param_post)  # reads only the parameters and the copy: always the same memory
-        self._un[self._rows].copy_(self._ustat)
 
-    @torch.no_grad()
+    @_in_loop
     def after_batch(self):
         if not self._on: return
         r, loss = self._rows, self.learn.loss.detach()
-        self._loss[r].copy_(loss.float().mean() if loss.ndim else loss)
+        self._loss.index_copy_(0, self._ri, (loss.float().mean() if loss.ndim else loss.float()).view(1))
+        self._ri.add_(1)  # the next row, on the device (the host's count is `_rows`)
         if len(self._counts) < r + 1: self._counts.append([])
         self._stepped_rows.append(self._stepped); self._rows,self._on,self._outs = r + 1,False,[]
 
     def _grow(self):
         self._loss,self._gw,self._un,self._act = [torch.cat([t, torch.full_like(t, float('nan'))]) for t in (self._loss,self._gw,self._un,self._act)]
         self._alive = torch.cat([self._alive, torch.zeros_like(self._alive)])
+        self._drop_graphs()
 
     def after_train(self): self._flush()
 
@@ -251,7 +304,8 @@ class TrainingHealth(Callback):
         if r == 0: return
         h['step'].append(np.array(self._steps[:r])); h['epoch_idx'].append(np.full(r, self.epoch))
         h['stepped'].append(np.array(self._stepped_rows[:r], dtype=bool))
-        for k, t in (('loss', self._loss), ('grad', self._gw[:, 0]), ('weight', self._gw[:, 1]), ('update', self._un)): h[k].append(t[:r].cpu().numpy())
+        for k, t in (('loss', self._loss), ('grad', self._gw[:, 0]), ('weight', self._gw[:, 1]), ('update', self._un)):
+            h[k].append(t[:r].cpu().numpy().copy())  # a copy: the buffers are reused next epoch (on a CPU, `.numpy()` shares them)
         act = self._act[:r].double().cpu().numpy()
         n = np.array([c if len(c) == K else [np.nan] * K for c in self._counts[:r]], dtype=float).reshape(r, K)
         with np.errstate(divide='ignore', invalid='ignore'):
@@ -270,8 +324,13 @@ class TrainingHealth(Callback):
         self._flush()
         for h in getattr(self, 'hooks', []): h.remove()
         self.hooks,self._prev,self._alive,self._outs = [],None,None,[]
-        self._g_pre,self._g_post,self._g_act = None,None,None  # the graphs hold memory of their own
+        self._g_pre,self._g_post,self._g_act,self._ones = None,None,None,{}  # the graphs hold memory of their own
     after_cancel_fit = after_fit
+
+    def __setattr__(self, k, v):
+        # private state, set several times a step: skip fastai's check that the name does not shadow a learner attribute
+        if k.startswith('_'): object.__setattr__(self, k, v)
+        else: super().__setattr__(k, v)
 
     def __getattr__(self, k):
         if k in _HIST and '_hist' in self.__dict__:
