@@ -4,16 +4,18 @@ Two cases: the digits MLP (`recipe.core.digits_learner`, the CPU case) and a Res
 (torchvision's `resnet18(weights=None)`, or a built-in copy of it when torchvision is missing) on synthetic
 3x64x64 images held on the device, so that the timing is the training step and not data loading.
 Configurations alternate inside each repeat (without, with, with, without, ...) and the figure is the median
-over repeats of the per-repeat ratio. `--sync-check` also runs one epoch with the callback's methods under
+over repeats of the per-repeat ratio. `--skip N` times each epoch from its N-th batch (the steady state: the callback captures its CUDA graphs in a fit's first
+steps, and every timed epoch here is a fit of its own). `--sync-check` also runs one epoch with the callback's methods under
 `torch.cuda.set_sync_debug_mode('error')` (CUDA) or under `count_host_syncs` (CPU) and reports any host sync.
 
     python benchmarks/training_health.py --device cpu --case mlp            # here
     python benchmarks/training_health.py --case resnet18 --sync-check       # on a GPU, 3x64x64 fp32
-    python benchmarks/training_health.py --case resnet18 --size 224 --fp16  # on a GPU, ImageNet-sized, mixed precision
+    python benchmarks/training_health.py --case resnet18 --size 224 --fp16 --skip 5  # on a GPU, ImageNet-sized, mixed precision
 `--cpu-time` also reports the host time the callback's own methods take per recorded step (no sync inside: this is
 the time the CPU spends queueing the callback's work, which is what a launch-bound step pays); `--host-profile` adds a
 cProfile of the callback's own methods and hooks over one epoch, by own time per recorded step. `--impl FILE` times
 another implementation of the callback (a module file defining `TrainingHealth`) beside this one, in the same run.
+`--fastai-types` yields the batches as fastai's `TensorImage`/`TensorCategory`, as its own loaders do.
 Writes `$OUT/training_health.json` when the environment variable OUT is set.
 """
 import argparse, json, math, os, statistics, sys, time, warnings
