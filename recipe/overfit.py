@@ -47,7 +47,7 @@ def _mm_to_f32():
     h = partial(torch.empty, dtype=torch.half, device='meta')
     try: torch.mm(h(1, 2), h(2, 1), out_dtype=torch.float32); return True
     except Exception: return False
-_MM_F32 = _mm_to_f32()
+_MM_F32, _MM_FAILED = _mm_to_f32(), set()
 
 def _ones_rows(o):
     "The longest vector of ones `_unit_sums` may multiply `o` by"
@@ -58,16 +58,20 @@ def _unit_sums(o, ones):
     # in float32; a half-precision `o` on a PyTorch without `mm(..., out_dtype=)`: in its dtype (the sign is exact, a large sum may be `inf`)
     f32, dims = torch.float32, [d for d in range(o.ndim) if d != 1]
     if o.ndim < 2: return o.sum(dtype=f32).view(1)
-    if o.dtype not in ones or not (o.dtype == f32 or o.is_cuda): return o.sum(dims, dtype=f32)
+    half = o.dtype in (torch.float16, torch.bfloat16)
+    if o.dtype not in ones or o.dtype in _MM_FAILED or not (o.dtype == f32 or half and o.is_cuda): return o.sum(dims, dtype=f32)
     # a sum is a product with a vector of ones: a matrix-vector product reads `o` once at the memory's full speed, where a
-    # reduction over all dimensions but one (`amax`, `sum`) is several times slower on a GPU
-    one, x, kw = ones[o.dtype], o.movedim(1, -1), dict(out_dtype=f32) if o.dtype != f32 and _MM_F32 else {}
-    if x.is_contiguous():  # a (rows, units) matrix: linear outputs, channels-last conv outputs
-        x = x.reshape(-1, o.shape[1])
-        return torch.mm(one[:x.shape[0]].view(1, -1), x, **kw).view(-1)
-    if o.is_contiguous():  # channels-first: one row per (example, unit)
-        x = o.reshape(o.shape[0] * o.shape[1], -1)
-        return torch.mm(x, one[:x.shape[1]].view(-1, 1), **kw).view(o.shape[0], o.shape[1]).sum(0)
+    # reduction over all dimensions but one (`amax`, `sum`) is several times slower on a GPU. (With TF32 matmuls allowed,
+    # float32 sums lose a few digits; the signs, which the dead-unit test reads, stay exact.)
+    one, x, kw = ones[o.dtype], o.movedim(1, -1), dict(out_dtype=f32) if half and _MM_F32 else {}
+    try:
+        if x.is_contiguous():  # a (rows, units) matrix: linear outputs, channels-last conv outputs
+            x = x.reshape(-1, o.shape[1])
+            return torch.mm(one[:x.shape[0]].view(1, -1), x, **kw).view(-1)
+        if o.is_contiguous():  # channels-first: one row per (example, unit)
+            x = o.reshape(o.shape[0] * o.shape[1], -1)
+            return torch.mm(x, one[:x.shape[1]].view(-1, 1), **kw).view(o.shape[0], o.shape[1]).sum(0)
+    except RuntimeError: _MM_FAILED.add(o.dtype)  # a dtype this PyTorch cannot multiply so (found eagerly, before any capture)
     return o.sum(dims, dtype=f32)
 
 def _n_units(o): return o.shape[1] if o.ndim > 1 else 1
