@@ -150,7 +150,7 @@ class TrainingHealth(Callback):
         # the row of this step in the epoch's buffers, on the device: the graphs write their results there themselves
         self._ri,self._loss = torch.zeros(1, dtype=torch.long, device=dev),None
         self._g_pre,self._g_post,self._g_act = None,None,None  # (key, graph) of each piece of per-step work, once captured
-        self.n_graph_steps,self.graph_replays,self.graph_error,self._captures,self._ones = 0,Counter(),None,0,{}
+        self.graph_replays,self.graph_error,self._captures,self._ones = Counter(),None,0,{}
 
     def _alloc(self, n):
         "The epoch's buffers: loss, grad/weight/update norms per parameter, activation sums per call, and unit-fired flags"
@@ -228,7 +228,7 @@ class TrainingHealth(Callback):
         "Run `fn`, as the CUDA graph captured for `key` when there is one: one launch from the host for all its kernels"
         g = getattr(self, name)
         if g is not None and same(g[0], key):
-            g[1](); self.graph_replays[name[3:]] += 1; self.n_graph_steps += name == '_g_pre'
+            g[1](); self.graph_replays[name[3:]] += 1
             return True
         fn()  # eagerly (this also initialises what the kernels need); capture for the steps to come
         if self._use_graphs and self._captures < 12:  # a layout that changes every step is not worth capturing
@@ -342,6 +342,11 @@ class TrainingHealth(Callback):
             if len(v) == 0: return np.zeros((0,) + ((len(self.act_names),) if k == 'epoch_dead' else ()))
             return np.stack(v) if k == 'epoch_dead' else np.concatenate(v)
         return super().__getattr__(k)
+
+    @property
+    def n_graph_steps(self):
+        "Recorded steps whose parameter statistics ran as a replayed CUDA graph"
+        return self.__dict__.get('graph_replays', {}).get('pre', 0)
 
     @property
     def update_ratio(self):
