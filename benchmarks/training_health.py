@@ -13,8 +13,9 @@ steps, and every timed epoch here is a fit of its own). `--sync-check` also runs
     python benchmarks/training_health.py --case resnet18 --size 224 --fp16 --skip 5  # on a GPU, ImageNet-sized, mixed precision
 `--cpu-time` also reports the host time the callback's own methods take per recorded step (no sync inside: this is
 the time the CPU spends queueing the callback's work, which is what a launch-bound step pays); `--host-profile` adds a
-cProfile of the callback's own methods and hooks over one epoch, by own time per recorded step. `--impl FILE` times
-another implementation of the callback (a module file defining `TrainingHealth`) beside this one, in the same run.
+cProfile of the callback's own methods and hooks over one epoch, by own time per recorded step. `--unfused` also times
+`TrainingHealth(fused=False)` (PyTorch's operations instead of the fused Triton kernels) in the same run, and `--impl FILE`
+another implementation of the callback (a module file defining `TrainingHealth`).
 `--fastai-types` yields the batches as fastai's `TensorImage`/`TensorCategory`, as its own loaders do.
 Writes `$OUT/training_health.json` when the environment variable OUT is set.
 """
@@ -149,7 +150,8 @@ def measure(learn, device, every, repeats, cls=None):
     q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
     return dict(every=every, repeats=repeats, steps=len(learn.dls.train), base_s=statistics.median(base),
                 health_s=statistics.median(health), ratio=statistics.median(ratios), ratio_q1=q[0], ratio_q3=q[-1], ratios=ratios,
-                graph_replays=dict(getattr(last, 'graph_replays', {})), graph_error=getattr(last, 'graph_error', None))
+                graph_replays=dict(getattr(last, 'graph_replays', {})), graph_error=getattr(last, 'graph_error', None),
+                fused_steps=dict(getattr(last, 'fused_steps', {})), fused_error=getattr(last, 'fused_error', None))
 
 def sync_check(learn, device):
     "Host syncs made by TrainingHealth's own batch-loop methods during one epoch"
@@ -192,20 +194,25 @@ def host_profile(learn, device, every=1, top=30):
     for name, nc, us, cum in rows[:top]: print(f"  {us:8.1f} {cum:8.1f} {nc:6d}  {name}")
     return [dict(fn=name, calls=nc, own_us_per_step=us, cum_us_per_step=cum) for name, nc, us, cum in rows[:top]]
 
-def check_graphs(learn, device, epochs=2):
-    "Fit once with `TrainingHealth(graphs=True)` and `TrainingHealth(graphs=False)` side by side: the records must agree"
+def _diffs(g, e):
     import numpy as np
-    g, e = TrainingHealth(graphs=True), TrainingHealth(graphs=False)
-    with learn.no_bar(), learn.no_logging(): learn.fit(epochs, cbs=[g, e])
     diffs = {}
     for k in ('loss', 'grad', 'weight', 'update', 'act_mean', 'act_std', 'dead', 'epoch_dead'):
         a, b = getattr(g, k), getattr(e, k)
         same_nan = bool((np.isnan(a) == np.isnan(b)).all())
         ok = np.isfinite(a) & np.isfinite(b)
         diffs[k] = dict(shape=list(a.shape), same_nan=same_nan, max_rel=float((np.abs(a - b)[ok] / np.maximum(np.abs(b[ok]), 1e-12)).max()) if ok.any() else 0.)
+    return diffs
+
+def check_graphs(learn, device, epochs=2):
+    "Fit once with `TrainingHealth` graphed, eager, and with PyTorch's operations instead of the fused kernels, side by side: the records must agree"
+    g, e, u = TrainingHealth(graphs=True), TrainingHealth(graphs=False), TrainingHealth(fused=False)
+    with learn.no_bar(), learn.no_logging(): learn.fit(epochs, cbs=[g, e, u])
     return dict(case='check_graphs', steps=len(g.step), graph_steps=g.n_graph_steps, graph_replays=dict(g.graph_replays), graph_error=g.graph_error,
-                captures=g._captures, eager_graph_steps=e.n_graph_steps, diffs=diffs,
-                findings=[(f.name, f.status) for f in g.report()], findings_eager=[(f.name, f.status) for f in e.report()])
+                captures=g._captures, eager_graph_steps=e.n_graph_steps, diffs=_diffs(g, e), diffs_unfused=_diffs(g, u),
+                fused_steps=dict(g.fused_steps), fused_steps_eager=dict(e.fused_steps), fused_steps_unfused=dict(u.fused_steps), fused_error=g.fused_error,
+                findings=[(f.name, f.status) for f in g.report()], findings_eager=[(f.name, f.status) for f in e.report()],
+                findings_unfused=[(f.name, f.status) for f in u.report()])
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -219,6 +226,7 @@ def main():
     p.add_argument('--cpu-time', action='store_true', help="host ms per recorded step inside the callback's methods")
     p.add_argument('--impl', default='', help='a module file with another `TrainingHealth`, timed beside this one')
     p.add_argument('--eager', action='store_true', help='also time `TrainingHealth(graphs=False)` (no CUDA graphs)')
+    p.add_argument('--unfused', action='store_true', help="also time `TrainingHealth(fused=False)` (PyTorch's operations, no Triton kernels)")
     p.add_argument('--check-graphs', action='store_true', help='fit with graphs on and off side by side and compare every record')
     p.add_argument('--batches', type=int, default=40, help='ResNet-18 batches per epoch')
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: leave as is)')
@@ -240,6 +248,9 @@ def main():
     if a.eager:
         from functools import partial
         impls.append(('eager', partial(TrainingHealth, graphs=False)))
+    if a.unfused:
+        from functools import partial
+        impls.append(('unfused', partial(TrainingHealth, fused=False)))
     rows = []
     for case in cases:
         torch.manual_seed(0)

@@ -1,7 +1,8 @@
 """Cost of each piece of `TrainingHealth`'s per-step work on a GPU: where do the microseconds go?
 
 Builds the tensors a ResNet-18 step hands the callback (the parameters and gradients, and the 17 ReLU outputs of a
-3xSxS batch, channels-last as in `training_health.py` unless `--nchw`), then times each group of operations two ways:
+3xSxS batch, channels-last as in `training_health.py` unless `--nchw`), then times each group of operations (PyTorch's, as
+with `fused=False`, and the fused Triton kernels `TrainingHealth` uses by default) two ways:
 
 - `host`: a loop of `--iters` iterations with no synchronisation inside, so the figure is the host time to queue the
   work (what a launch-bound step pays), with the host+GPU time of the same loop beside it;
@@ -20,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np, torch
 from torch import nn
-from recipe.overfit import TrainingHealth, _norms, _unit_sums
+from recipe.overfit import TrainingHealth, _norms, _unit_sums, _FusedAct, _FusedParams
 
 def relu_outputs(model, x):
     outs = []
@@ -102,6 +103,9 @@ def main():
     th._nonneg, th.is_relu = [True] * K, np.ones(K, dtype=bool)
     th._ri, th._act, th._alive = torch.zeros(1, dtype=torch.long, device=dev), torch.zeros(4, 2, K, device=dev), torch.zeros(4, U, dtype=torch.uint8, device=dev)
     th._gw, th._un = torch.zeros(4, 2, len(ps), device=dev), torch.zeros(4, len(ps), device=dev)
+    offs = [int(o) for o in np.cumsum([0] + [o.shape[1] for o in outs])[:-1]]
+    fa = _FusedAct(outs, n, offs) if _FusedAct.ok(outs, n) else None
+    fp = _FusedParams(ps, gs, th._prev) if _FusedParams.ok(ps, gs, th._prev) else None
     def old_act():
         l1, l2 = _norms(sub, 1), _norms(sub, 2)
         torch.stack(list(l1) + list(l2), out=row)
@@ -113,11 +117,15 @@ def main():
         'act: per-unit sum (reduction, float32)': lambda: [o.sum(dim=dims, dtype=f32) for o in sub],
         'act: per-unit sum (ones @ x, as TrainingHealth)': lambda: [_unit_sums(o, ones) for o in sub],
         'act: all statistics, previous (L1 + L2 + amax)': old_act,
-        'act: all statistics, TrainingHealth._act_stats': lambda: th._act_stats(outs),
-        f'params: gradient and weight norms + copy ({len(ps)} tensors)': torch.no_grad()(lambda: th._param_pre(gs)),
-        'params: update norms': torch.no_grad()(th._param_post),
+        'act: all statistics, PyTorch operations (fused=False)': lambda: th._act_stats(outs),
+        f'params: gradient and weight norms + copy ({len(ps)} tensors), PyTorch operations': torch.no_grad()(lambda: th._param_pre(gs)),
+        'params: update norms, PyTorch operations': torch.no_grad()(th._param_post),
         'one tiny add (a launch)': lambda: row.add_(1),
     }
+    if fa: cases['act: all statistics, fused kernels (TrainingHealth default)'] = lambda: fa(outs, th._ri, th._act, th._alive)
+    if fp:
+        cases['params: gradient and weight norms + copy, fused kernels'] = lambda: fp.pre(th._ri, th._gw)
+        cases['params: update norms, fused kernels'] = lambda: fp.post(th._ri, th._un)
     rows = [dict(op='training step (forward, backward, SGD), eager', gpu_us=step, host_us=None, total_us=None)]
     print(f"{'training step, eager':52s} {step:9.1f} us", flush=True)
     for k, f in cases.items():

@@ -4,9 +4,10 @@
 
 # %% ../nbs/03_overfit.ipynb #c39612d8
 from __future__ import annotations
-import contextlib, functools, math, operator, warnings
+import contextlib, functools, math, operator, os, warnings
 from collections import Counter
 from functools import partial
+from types import SimpleNamespace
 import numpy as np, torch
 from torch import nn
 from .core import Finding, Report, RecipeError, check_learner, preserve_state, loss_kind, rank_world
@@ -105,10 +106,186 @@ def _in_loop(f):
     return _inner
 
 def _same_objects(a, b): return len(a) == len(b) and all(map(operator.is_, a, b))
+def _same_key(a, b): return _same_objects(a[0], b[0]) and a[1] is b[1]  # (gradients, plan)
 
 def _layout(ts):
     "What a captured graph relies on: the address, shape, strides and dtype of each tensor it reads"
     return [(t.data_ptr(), t.shape, t.stride(), t.dtype) for t in ts]
+
+# %% ../nbs/03_overfit.ipynb #de9c1858
+@functools.cache
+def _triton():
+    "The project's fused Triton kernels for the per-step statistics (a namespace), or None where Triton cannot be imported"
+    try: import triton, triton.language as tl
+    except Exception: return None
+
+    @triton.jit
+    def act_rows(x_ptr, meta_ptr, ps_ptr, pq_ptr, BA: tl.constexpr, BC: tl.constexpr):
+        # one work item: rows [a0, a0+na) and units [c0, c0+BC) of an output laid out as (rows, units) in memory
+        m = meta_ptr + tl.program_id(0) * 8
+        off, C, a0, na, c0, p, S = tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4), tl.load(m + 5), tl.load(m + 6)
+        cs = c0 + tl.arange(0, BC); cm = cs < C
+        acc, sq = tl.zeros([BC], dtype=tl.float32), tl.zeros([BC], dtype=tl.float32)
+        for a in range(a0, a0 + na, BA):
+            rs = a + tl.arange(0, BA)
+            v = tl.load(x_ptr + off + rs[:, None] * C + cs[None, :], mask=(rs[:, None] < a0 + na) & cm[None, :], other=0.).to(tl.float32)
+            acc += tl.sum(v, 0); sq += tl.sum(v * v, 0)
+        # the item's per-unit sums and sums of squares, at p + unit * S: item s of an output with S items has p = start + s
+        tl.store(ps_ptr + p + cs * S, acc, mask=cm); tl.store(pq_ptr + p + cs * S, sq, mask=cm)
+
+    @triton.jit
+    def act_fold(ps_ptr, pq_ptr, meta_ptr, tp_ptr, cnt_ptr, ri_ptr, act_ptr, alive_ptr, K, UA, BC: tl.constexpr, BS: tl.constexpr, NB: tl.constexpr):
+        # one program per block of BC units of one output: the units' sums over the items, their fired flags, and the
+        # output's sum and sum of squares, added up in a fixed order (deterministic) by the last of its blocks to finish
+        m = meta_ptr + tl.program_id(0) * 8
+        t, p, C, S, c0, ao, q, nq = tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4), tl.load(m + 5), tl.load(m + 6), tl.load(m + 7)
+        r = tl.load(ri_ptr)  # the step's row in the epoch's buffers
+        cs = c0 + tl.arange(0, BC); cm = cs < C
+        us, qs = tl.zeros([BC], dtype=tl.float32), tl.zeros([BC], dtype=tl.float32)
+        for s in range(0, S, BS):
+            ss = s + tl.arange(0, BS)
+            idx, msk = p + cs[:, None] * S + ss[None, :], cm[:, None] & (ss[None, :] < S)
+            us += tl.sum(tl.load(ps_ptr + idx, mask=msk, other=0.), 1); qs += tl.sum(tl.load(pq_ptr + idx, mask=msk, other=0.), 1)
+        if ao >= 0: tl.store(alive_ptr + r * UA + ao + cs - c0, (us > 0).to(tl.uint8), mask=cm)  # a ReLU unit fired: sum > 0
+        k = q + c0 // BC  # this block's slot among its output's
+        tl.store(tp_ptr + 2 * k, tl.sum(us, 0)); tl.store(tp_ptr + 2 * k + 1, tl.sum(qs, 0))
+        if tl.atomic_add(cnt_ptr + t, 1) == nq - 1:  # the last block of this output (acq_rel: the others' slots are visible)
+            j = tl.arange(0, NB); jm = j < nq
+            tot = tl.sum(tl.load(tp_ptr + 2 * (q + j), mask=jm, other=0., cache_modifier='.cg'), 0)
+            tsq = tl.sum(tl.load(tp_ptr + 2 * (q + j) + 1, mask=jm, other=0., cache_modifier='.cg'), 0)
+            tl.store(act_ptr + r * 2 * K + t, tot); tl.store(act_ptr + r * 2 * K + K + t, tl.sqrt(tsq))
+            tl.store(cnt_ptr + t, 0)  # ready for the next step
+
+    @triton.jit
+    def par_pre(g_ptr, w_ptr, c_ptr, meta_ptr, pg_ptr, pw_ptr, COPY: tl.constexpr, BN: tl.constexpr):
+        # one work item: elements [n0, n0+n) of one parameter: the sums of squares of its gradient and weight, and its copy
+        i = tl.program_id(0); m = meta_ptr + i * 6
+        go, wo, co, n0, n, hg = tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4), tl.load(m + 5)
+        ag, aw = tl.zeros([BN], dtype=tl.float32), tl.zeros([BN], dtype=tl.float32)
+        for j in range(n0, n0 + n, BN):
+            js = j + tl.arange(0, BN); msk = js < n0 + n
+            w = tl.load(w_ptr + wo + js, mask=msk, other=0.)
+            g = tl.load(g_ptr + go + js, mask=msk & (hg != 0), other=0.).to(tl.float32)
+            if COPY: tl.store(c_ptr + co + js, w, mask=msk)
+            w = w.to(tl.float32); ag += g * g; aw += w * w
+        tl.store(pg_ptr + i, tl.sum(ag, 0)); tl.store(pw_ptr + i, tl.sum(aw, 0))
+
+    @triton.jit
+    def par_post(w_ptr, c_ptr, meta_ptr, pd_ptr, BN: tl.constexpr):
+        # the same items after the step: the sum of squares of (copy - weight), the update
+        i = tl.program_id(0); m = meta_ptr + i * 6
+        wo, co, n0, n = tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4)
+        ad = tl.zeros([BN], dtype=tl.float32)
+        for j in range(n0, n0 + n, BN):
+            js = j + tl.arange(0, BN); msk = js < n0 + n
+            d = tl.load(c_ptr + co + js, mask=msk, other=0.).to(tl.float32) - tl.load(w_ptr + wo + js, mask=msk, other=0.).to(tl.float32)
+            ad += d * d
+        tl.store(pd_ptr + i, tl.sum(ad, 0))
+
+    @triton.jit
+    def par_fold(a_ptr, b_ptr, meta_ptr, ri_ptr, out_ptr, row, col_b, BS: tl.constexpr):
+        # one program per parameter: the square roots of its items' sums, into the step's row
+        t = tl.program_id(0); m = meta_ptr + t * 2
+        p, S = tl.load(m), tl.load(m + 1)
+        r = tl.load(ri_ptr)
+        sa, sb = tl.zeros([BS], dtype=tl.float32), tl.zeros([BS], dtype=tl.float32)
+        for s in range(0, S, BS):
+            ss = s + tl.arange(0, BS); msk = ss < S
+            sa += tl.load(a_ptr + p + ss, mask=msk, other=0.); sb += tl.load(b_ptr + p + ss, mask=msk, other=0.)
+        tl.store(out_ptr + r * row + t, tl.sqrt(tl.sum(sa, 0)))
+        if col_b >= 0: tl.store(out_ptr + r * row + col_b + t, tl.sqrt(tl.sum(sb, 0)))
+
+    return SimpleNamespace(act_rows=act_rows, act_fold=act_fold, par_pre=par_pre, par_post=par_post, par_fold=par_fold)
+
+def _fusable(t):
+    "Can the Triton kernels run on `t`'s device? On CUDA; on the CPU only in Triton's interpreter (`TRITON_INTERPRET=1`, for tests)"
+    return t.is_cuda or (t.device.type == 'cpu' and os.environ.get('TRITON_INTERPRET') == '1')
+
+def _to_dev(rows, dev, width):
+    "A table of ints on `dev`, copied from pinned memory without blocking (a plain host-to-device copy waits for the GPU)"
+    a = torch.tensor(rows or [[0] * width], dtype=torch.long)
+    return a.pin_memory().to(dev, non_blocking=True) if dev.type == 'cuda' else a
+
+def _rows_layout(o, n):
+    "`o[:n]` as a (rows, units) matrix in memory: (rows, units), or None (channels-first conv outputs, strided views...)"
+    if o.ndim < 2 or o.dtype not in (torch.float32, torch.float16, torch.bfloat16) or not o.movedim(1, -1).is_contiguous(): return None
+    return o.numel() // (o.shape[0] * o.shape[1]) * min(o.shape[0], n or o.shape[0]), o.shape[1]
+
+class _FusedAct:
+    "Activation statistics of one step from one read of each output: two kernel launches for all of them"
+    BA,BC,T,FC = 64,32,65536,32  # the tile (rows x units), elements per work item, units per block of the second kernel
+    def __init__(self, outs, n, alive_off):
+        self.k, self.n, self.alive_off, dev = _triton(), n, alive_off, outs[0].device
+        items, fold, P, q = self._tables(outs)
+        self._fold_rows = fold  # what depends on the shapes alone
+        self.n_items, self.items = len(items), _to_dev(items, dev, 8)
+        self.n_fold, self.fold = len(fold), _to_dev(fold, dev, 8)
+        self.NB, self.BS = max(16, 1 << (max(r[7] for r in fold) - 1).bit_length()), 128 if max(r[3] for r in fold) > 64 else 64
+        self.ps, self.pq = torch.empty(P, device=dev), torch.empty(P, device=dev)
+        self.tp, self.cnt = torch.empty(2 * q, device=dev), torch.zeros(len(outs), dtype=torch.int32, device=dev)
+
+    def _tables(self, outs):
+        "The work items (where each output is, from the first one's address) and the blocks of units of the second kernel"
+        es, items, fold, P, q = outs[0].element_size(), [], [], 0, 0
+        for t, (o, ao) in enumerate(zip(outs, self.alive_off)):
+            (A, C), off = _rows_layout(o, self.n), (o.data_ptr() - outs[0].data_ptr()) // es
+            step = max(self.BA, self.T // min(C, self.BC) // self.BA * self.BA)
+            S = -(-A // step)
+            items += [[off, C, a, min(step, A - a), c0, P + a // step, S, 0] for a in range(0, A, step) for c0 in range(0, C, self.BC)]
+            nq = -(-C // self.FC)
+            fold += [[t, P, C, S, c0, ao if ao < 0 else ao + c0, q, nq] for c0 in range(0, C, self.FC)]
+            P, q = P + C * S, q + nq
+        return items, fold, P, q
+
+    def moved(self, outs):
+        "The same outputs at other addresses: the table of work items rewritten in place, no memory allocated on the device"
+        # (an allocation here would shift where the next step's activations land, and they might never settle at one place)
+        items, fold = self._tables(outs)[:2]
+        if len(items) != self.n_items or fold != self._fold_rows: return False  # other shapes: a new plan
+        new = torch.tensor(items, dtype=torch.long)
+        self.items.copy_(new.pin_memory() if self.items.is_cuda else new, non_blocking=True)
+        return True
+
+    @staticmethod
+    def ok(outs, n):
+        return bool(outs) and _fusable(outs[0]) and all(o.dtype == outs[0].dtype and _rows_layout(o, n) for o in outs)
+
+    def __call__(self, outs, ri, act, alive):
+        # the outputs are addressed from the first one's pointer, passed at each call: the plan keeps no activation alive
+        self.k.act_rows[(self.n_items,)](outs[0], self.items, self.ps, self.pq, BA=self.BA, BC=self.BC)
+        self.k.act_fold[(self.n_fold,)](self.ps, self.pq, self.fold, self.tp, self.cnt, ri, act, alive, act.shape[-1], alive.shape[-1],
+                                        BC=self.FC, BS=self.BS, NB=self.NB)
+
+def _dense(t): return any(t.is_contiguous(memory_format=f) for f in (torch.contiguous_format, torch.channels_last, torch.channels_last_3d))
+
+class _FusedParams:
+    "Gradient, weight and update norms of all parameters: two kernel launches before the step, two after"
+    N,BN = 16384,2048  # elements per work item; per iteration
+    def __init__(self, ps, gs, prev):
+        self.k, dev, es, self.P = _triton(), ps[0].device, ps[0].element_size(), len(ps)
+        self.w0, self.g0, self.c0 = ps[0], next((g for g in gs if g is not None), ps[0]), prev[0] if prev else ps[0]
+        items, fold = [], []
+        for i, (p, g) in enumerate(zip(ps, gs)):
+            go = 0 if g is None else (g.data_ptr() - self.g0.data_ptr()) // es  # offsets from one base pointer per kind
+            co = (prev[i].data_ptr() - self.c0.data_ptr()) // es if prev else 0
+            wo, n = (p.data_ptr() - self.w0.data_ptr()) // es, p.numel()
+            fold.append([len(items), max(1, -(-n // self.N))])
+            items += [[go, wo, co, j, min(self.N, n - j), int(g is not None)] for j in range(0, max(n, 1), self.N)]
+        self.n, self.copy = len(items), prev is not None
+        self.items, self.fold = _to_dev(items, dev, 6), _to_dev(fold, dev, 2)
+        self.a, self.b = torch.empty(len(items), device=dev), torch.empty(len(items), device=dev)
+    @staticmethod
+    def ok(ps, gs, prev):
+        "One dtype, dense parameters, and each gradient and copy laid out as its parameter"
+        if not ps or not _fusable(ps[0]): return False
+        return all(p.dtype == ps[0].dtype and _dense(p) and (g is None or g.dtype == p.dtype and g.stride() == p.stride()) and
+                   (prev is None or prev[i].stride() == p.stride()) for i, (p, g) in enumerate(zip(ps, gs)))
+    def pre(self, ri, gw):
+        self.k.par_pre[(self.n,)](self.g0, self.w0, self.c0, self.items, self.a, self.b, COPY=self.copy, BN=self.BN)
+        self.k.par_fold[(self.P,)](self.a, self.b, self.fold, ri, gw, 2 * self.P, self.P, BS=64)
+    def post(self, ri, un):
+        self.k.par_post[(self.n,)](self.w0, self.c0, self.items, self.a, BN=self.BN)
+        self.k.par_fold[(self.P,)](self.a, self.a, self.fold, ri, un, self.P, -1, BS=64)
 
 # %% ../nbs/03_overfit.ipynb #4d9acf67
 class TrainingHealth(Callback):
@@ -128,11 +305,12 @@ class TrainingHealth(Callback):
         modules=None, # the modules to hook; default: activation layers (ReLU, GELU, Sigmoid...), else layers with weights
         thresholds:dict=None, # overrides of `TrainingHealth.thresholds`
         graphs:bool=None, # replay each step's statistics as CUDA graphs (few host launches); default: on a CUDA device
+        fused:bool=None, # compute them with the project's fused Triton kernels (one read of each tensor); default: on a CUDA device with Triton
     ):
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise RecipeError(f"every must be a positive int, got {every!r}", "pass every=1 to record each step, every=10 for one step in ten")
         self.thresholds = {**self.thresholds, **(thresholds or {})}
-        store_attr('every,acts,act_sample,updates,modules,graphs')
+        store_attr('every,acts,act_sample,updates,modules,graphs,fused')
 
     def before_fit(self):
         named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
@@ -151,6 +329,8 @@ class TrainingHealth(Callback):
         self._ri,self._loss = torch.zeros(1, dtype=torch.long, device=dev),None
         self._g_pre,self._g_post,self._g_act = None,None,None  # (key, graph) of each piece of per-step work, once captured
         self.graph_replays,self.graph_error,self._captures,self._ones = Counter(),None,0,{}
+        self._fused = ifnone(self.fused, True) and _fusable(self._zero) and _triton() is not None
+        self._fa,self._fp,self._plan,self.fused_error,self.fused_steps = None,None,None,None,Counter()  # plans of the fused kernels
 
     def _alloc(self, n):
         "The epoch's buffers: loss, grad/weight/update norms per parameter, activation sums per call, and unit-fired flags"
@@ -192,10 +372,15 @@ class TrainingHealth(Callback):
         self.is_relu = np.array([isinstance(self.mods[j], _RELUS) for j in self._calls], dtype=bool)
         self._nonneg = [isinstance(self.mods[j], _NONNEG) for j in self._calls]
         self.units = np.array([_n_units(o) if r else 0 for (_, o), r in zip(self._outs, self.is_relu)], dtype=int)
+        offs = np.cumsum(self.units) - self.units  # where each ReLU call's flags start in a row of `_alive`
+        self._alive_off = [int(o) if r else -1 for o, r in zip(offs, self.is_relu)]
         self._act,self._alive = self._alloc(len(self._loss))[-2:]; self._drop_graphs()
 
-    def _act_stats(self, outs):
+    def _act_stats(self, outs, plan=None):
         "Activation statistics of one step into its row of `_act` (sums, L2 norms) and `_alive` (per ReLU unit: fired?)"
+        if plan is not None and self._fused:  # the fused kernels: one read of each output
+            try: return plan(outs, self._ri, self._act, self._alive if self._alive.numel() else self._act)
+            except Exception as e: self._fused_failed(e)
         # from a slice of the batch: a fraction of the memory reads (on a GPU, most of the callback's cost), about the same numbers
         sub = outs if self.act_sample is None else [o[:self.act_sample] if o.ndim else o for o in outs]
         for o in sub:  # vectors of ones for `_unit_sums`, grown before a graph is captured (never during a capture)
@@ -214,15 +399,45 @@ class TrainingHealth(Callback):
         relu = [u for u, r in zip(us, self.is_relu) if r]
         if relu: self._alive.index_copy_(0, self._ri, torch.gt(torch.cat(relu), 0).view(1, -1).to(torch.uint8))
 
-    def _param_pre(self, gs):
+    def _param_pre(self, gs, plan=None):
         "Before the step: gradient and weight norms into the step's row of `_gw`, and a copy of the weights"
+        if plan is not None and self._fused:  # the fused kernels: one read of each gradient and weight, one write of the copy
+            try: return plan.pre(self._ri, self._gw)
+            except Exception as e: self._fused_failed(e)
         self._gw.index_copy_(0, self._ri, torch.stack(_norms(gs + self.ps)).view(1, 2, -1))
         if self.updates: _copy_all(self._prev, self.ps)
 
-    def _param_post(self):
+    def _param_post(self, plan=None):
         "After the step: the update's norm per parameter into the step's row of `_un` (old - new, in place: no new memory)"
+        if plan is not None and self._fused: return plan.post(self._ri, self._un)  # one read of the weights and the copy
         torch._foreach_sub_(self._prev, self.ps)
         self._un.index_copy_(0, self._ri, torch.stack(_norms(self._prev)).view(1, -1))
+
+    def _act_plan(self, outs, lay):
+        "The fused kernels' plan for these outputs (kept while they stay where they are), or None: PyTorch's operations"
+        if not self._fused: return None
+        if self._fa is None or self._fa[0] != lay:
+            old = self._fa[1] if self._fa else None
+            if not _FusedAct.ok(outs, self.act_sample): plan = None
+            elif old is not None and old.moved(outs): plan = old  # (a new graph is captured: the key holds the layout)
+            else: plan = _FusedAct(outs, self.act_sample, self._alive_off)
+            self._fa = (lay, plan)
+        return self._fa[1]
+
+    def _param_plan(self, gs):
+        "The fused kernels' plan for the parameters and these gradients, or None"
+        if not self._fused: return None
+        if self._fp is None or not _same_objects(self._fp[0], gs):
+            g = [None if t is self._zero else t for t in gs]
+            self._fp = (gs, _FusedParams(self.ps, g, self._prev) if _FusedParams.ok(self.ps, g, self._prev) else None)
+        return self._fp[1]
+
+    def _fused_failed(self, e):
+        "A fused kernel failed to compile or launch (found eagerly, before any capture): PyTorch's operations from now on"
+        if torch.cuda.is_available() and torch.cuda.is_current_stream_capturing(): raise e
+        self._fused,self._fa,self._fp,self.fused_error = False,None,None,f"{type(e).__name__}: {e}".splitlines()[0]
+        warnings.warn(f"TrainingHealth: the fused Triton kernels failed ({self.fused_error}); the statistics run as PyTorch "
+                      "operations: pass fused=False to silence this")
 
     def _run(self, name, key, fn, same=operator.eq):
         "Run `fn`, as the CUDA graph captured for `key` when there is one: one launch from the host for all its kernels"
@@ -250,22 +465,29 @@ class TrainingHealth(Callback):
         if calls != self._calls or any(u and _n_units(o) != u for o, u in zip(outs, self.units)):
             return  # another set of calls (or units) than the columns: no row
         # a graph reads the activations where they were at capture: replay only while they are there again
-        if not self._run('_g_act', _layout(outs) if self._use_graphs else None, partial(self._act_stats, outs)):
+        lay = _layout(outs) if self._use_graphs or self._fused else None
+        plan = self._act_plan(outs, lay)
+        if not self._run('_g_act', (lay, plan), partial(self._act_stats, outs, plan)):
             self._n = [_n_sample(o, self.act_sample) for o in outs]  # the same layout: the same element counts
         self._counts.append(self._n)
+        if plan is not None and self._fused: self.fused_steps['act'] += 1
 
     @_in_loop
     def before_step(self):
         if not self._on: return
         gs = [self._zero if p.grad is None else p.grad for p in self.ps]
         # fastai zeroes gradients in place: the same tensor objects (kept alive by the key) are at the same memory
-        self._run('_g_pre', gs, partial(self._param_pre, gs), same=_same_objects)
+        self._plan = plan = self._param_plan(gs)
+        self._run('_g_pre', (gs, plan), partial(self._param_pre, gs, plan), same=_same_key)
         self._stepped = True
+        if plan is not None and self._fused: self.fused_steps['pre'] += 1
 
     @_in_loop
     def after_step(self):
         if not (self._on and self._stepped and self.updates): return
-        self._run('_g_post', True, self._param_post)  # reads only the parameters and the copy: always the same memory
+        plan = self._plan if self._fused else None
+        self._run('_g_post', plan or True, partial(self._param_post, plan))  # reads the parameters and the copy: always the same memory
+        if plan is not None: self.fused_steps['post'] += 1
 
     @_in_loop
     def after_batch(self):
@@ -329,6 +551,7 @@ class TrainingHealth(Callback):
         for h in getattr(self, 'hooks', []): h.remove()
         self.hooks,self._prev,self._alive,self._outs = [],None,None,[]
         self._g_pre,self._g_post,self._g_act,self._ones = None,None,None,{}  # the graphs hold memory of their own
+        self._fa,self._fp,self._plan = None,None,None
     after_cancel_fit = after_fit
 
     def __setattr__(self, k, v):
