@@ -15,7 +15,9 @@ steps, and every timed epoch here is a fit of its own). `--sync-check` also runs
 the time the CPU spends queueing the callback's work, which is what a launch-bound step pays); `--host-profile` adds a
 cProfile of the callback's own methods and hooks over one epoch, by own time per recorded step. `--unfused` also times
 `TrainingHealth(fused=False)` (PyTorch's operations instead of the fused Triton kernels) in the same run, and `--impl FILE`
-another implementation of the callback (a module file defining `TrainingHealth`).
+another implementation of the callback (a module file defining `TrainingHealth`). `--exposure US` times a stand-in that only
+spends US microseconds of host time per step, in `after_loss` and then in `before_step`: it shows where in the step the
+host's time is added to the step's time (in mixed precision, fastai synchronises in `before_step`).
 `--fastai-types` yields the batches as fastai's `TensorImage`/`TensorCategory`, as its own loaders do.
 Writes `$OUT/training_health.json` when the environment variable OUT is set.
 """
@@ -103,6 +105,17 @@ class _Stop(Callback):
     order = 1000
     def __init__(self, start): self.start = start
     def after_train(self): _sync(self.start.dev); self.start.times.append(time.perf_counter() - self.start.t0)
+
+class Busy(Callback):
+    "Host time alone, no GPU work: spin `us` microseconds in one event of each training step. Is host time spent there added to the step?"
+    order = TrainingHealth.order
+    def __init__(self, event, us, every=1):
+        self.us = us
+        setattr(self, event, self._spin)
+    def _spin(self):
+        if not self.training: return
+        t = time.perf_counter() + self.us * 1e-6
+        while time.perf_counter() < t: pass
 
 SKIP = 0  # batches left out at the start of each timed epoch (`--skip`)
 
@@ -227,6 +240,8 @@ def main():
     p.add_argument('--impl', default='', help='a module file with another `TrainingHealth`, timed beside this one')
     p.add_argument('--eager', action='store_true', help='also time `TrainingHealth(graphs=False)` (no CUDA graphs)')
     p.add_argument('--unfused', action='store_true', help="also time `TrainingHealth(fused=False)` (PyTorch's operations, no Triton kernels)")
+    p.add_argument('--exposure', type=int, default=0, help="also time a callback that only spins this many microseconds of host time, once in "
+                   "`after_loss` (the GPU is still busy with the forward pass) and once in `before_step` (after mixed precision's per-step sync)")
     p.add_argument('--check-graphs', action='store_true', help='fit with graphs on and off side by side and compare every record')
     p.add_argument('--batches', type=int, default=40, help='ResNet-18 batches per epoch')
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: leave as is)')
@@ -251,6 +266,9 @@ def main():
     if a.unfused:
         from functools import partial
         impls.append(('unfused', partial(TrainingHealth, fused=False)))
+    if a.exposure:
+        from functools import partial
+        impls += [(f'busy_{e}_{a.exposure}us', partial(Busy, e, a.exposure)) for e in ('after_loss', 'before_step')]
     rows = []
     for case in cases:
         torch.manual_seed(0)

@@ -248,7 +248,8 @@ class _FusedAct:
 
     @staticmethod
     def ok(outs, n):
-        return bool(outs) and _fusable(outs[0]) and all(o.dtype == outs[0].dtype and _rows_layout(o, n) for o in outs)
+        "One dtype and one device (they are addressed from the first one's pointer), and each output laid out as (rows, units)"
+        return bool(outs) and _fusable(outs[0]) and all(o.dtype == outs[0].dtype and o.device == outs[0].device and _rows_layout(o, n) for o in outs)
 
     def __call__(self, outs, ri, act, alive):
         # the outputs are addressed from the first one's pointer, passed at each call: the plan keeps no activation alive
@@ -276,9 +277,9 @@ class _FusedParams:
         self.a, self.b = torch.empty(len(items), device=dev), torch.empty(len(items), device=dev)
     @staticmethod
     def ok(ps, gs, prev):
-        "One dtype, dense parameters, and each gradient and copy laid out as its parameter"
+        "One dtype and one device, dense parameters, and each gradient and copy laid out as its parameter"
         if not ps or not _fusable(ps[0]): return False
-        return all(p.dtype == ps[0].dtype and _dense(p) and (g is None or g.dtype == p.dtype and g.stride() == p.stride()) and
+        return all(p.dtype == ps[0].dtype and p.device == ps[0].device and _dense(p) and (g is None or g.dtype == p.dtype and g.stride() == p.stride()) and
                    (prev is None or prev[i].stride() == p.stride()) for i, (p, g) in enumerate(zip(ps, gs)))
     def pre(self, ri, gw):
         self.k.par_pre[(self.n,)](self.g0, self.w0, self.c0, self.items, self.a, self.b, COPY=self.copy, BN=self.BN)
