@@ -115,9 +115,12 @@ def _layout(ts):
 # %% ../nbs/03_overfit.ipynb #de9c1858
 @functools.cache
 def _triton():
-    "The project's fused Triton kernels for the per-step statistics (a namespace), or None where Triton cannot be imported"
-    try: import triton, triton.language as tl
-    except Exception: return None
+    "The project's fused Triton kernels for the per-step statistics (a namespace), or None: PyTorch's operations then"
+    try: return _triton_kernels()
+    except Exception: return None  # no Triton, or one that cannot define kernels here
+
+def _triton_kernels():
+    import triton, triton.language as tl
 
     @triton.jit
     def act_rows(x_ptr, meta_ptr, ps_ptr, pq_ptr, BA: tl.constexpr, BC: tl.constexpr):
