@@ -105,7 +105,7 @@ def _in_loop(f):
         with torch.no_grad(), _Plain(): return f(*args, **kwargs)
     return _inner
 
-def _same_objects(a, b): return len(a) == len(b) and all(map(operator.is_, a, b))
+def _same_objects(a, b): return a is b or len(a) == len(b) and all(map(operator.is_, a, b))
 def _same_key(a, b): return _same_objects(a[0], b[0]) and a[1] is b[1]  # (gradients, plan)
 
 def _layout(ts):
@@ -334,7 +334,7 @@ class TrainingHealth(Callback):
         self._g_pre,self._g_post,self._g_act = None,None,None  # (key, graph) of each piece of per-step work, once captured
         self.graph_replays,self.graph_error,self._captures,self._ones = Counter(),None,0,{}
         self._fused = ifnone(self.fused, True) and _fusable(self._zero) and _triton() is not None
-        self._fa,self._fp,self._plan,self.fused_error,self.fused_steps = None,None,None,None,Counter()  # plans of the fused kernels
+        self._fa,self._fp,self.fused_error,self.fused_steps = None,None,None,Counter()  # (key, plan) of the fused kernels
 
     def _alloc(self, n):
         "The epoch's buffers: loss, grad/weight/update norms per parameter, activation sums per call, and unit-fired flags"
@@ -471,6 +471,7 @@ class TrainingHealth(Callback):
         # a graph reads the activations where they were at capture: replay only while they are there again
         lay = _layout(outs) if self._use_graphs or self._fused else None
         plan = self._act_plan(outs, lay)
+        if plan is not None: lay = self._fa[0]  # the same (equal) layout object as in the graph's key: compared by identity
         if not self._run('_g_act', (lay, plan), partial(self._act_stats, outs, plan)):
             self._n = [_n_sample(o, self.act_sample) for o in outs]  # the same layout: the same element counts
         self._counts.append(self._n)
@@ -481,7 +482,8 @@ class TrainingHealth(Callback):
         if not self._on: return
         gs = [self._zero if p.grad is None else p.grad for p in self.ps]
         # fastai zeroes gradients in place: the same tensor objects (kept alive by the key) are at the same memory
-        self._plan = plan = self._param_plan(gs)
+        plan = self._param_plan(gs)
+        if plan is not None: gs = self._fp[0]  # the same list as in the plan's (and the graph's) key: compared by identity
         self._run('_g_pre', (gs, plan), partial(self._param_pre, gs, plan), same=_same_key)
         self._stepped = True
         if plan is not None and self._fused: self.fused_steps['pre'] += 1
@@ -489,7 +491,7 @@ class TrainingHealth(Callback):
     @_in_loop
     def after_step(self):
         if not (self._on and self._stepped and self.updates): return
-        plan = self._plan if self._fused else None
+        plan = self._fp[1] if self._fused and self._fp else None  # the plan `before_step` used
         self._run('_g_post', plan or True, partial(self._param_post, plan))  # reads the parameters and the copy: always the same memory
         if plan is not None: self.fused_steps['post'] += 1
 
@@ -555,7 +557,7 @@ class TrainingHealth(Callback):
         for h in getattr(self, 'hooks', []): h.remove()
         self.hooks,self._prev,self._alive,self._outs = [],None,None,[]
         self._g_pre,self._g_post,self._g_act,self._ones = None,None,None,{}  # the graphs hold memory of their own
-        self._fa,self._fp,self._plan = None,None,None
+        self._fa,self._fp = None,None
     after_cancel_fit = after_fit
 
     def __setattr__(self, k, v):
