@@ -3,8 +3,8 @@
 Two cases: the digits MLP (`recipe.core.digits_learner`, the CPU case) and a ResNet-18-sized model
 (torchvision's `resnet18(weights=None)`, or a built-in copy of it when torchvision is missing) on synthetic
 3x64x64 images held on the device, so that the timing is the training step and not data loading.
-Configurations alternate inside each repeat (without, with, with, without, ...) and the figure is the median
-over repeats of the per-repeat ratio. `--skip N` times each epoch from its N-th batch (the steady state: the callback captures its CUDA graphs in a fit's first
+Each repeat times an epoch without the callback and one with each implementation asked for, in an order that rotates
+from repeat to repeat; the figure is the median over repeats of the per-repeat ratio to the epoch without. `--skip N` times each epoch from its N-th batch (the steady state: the callback captures its CUDA graphs in a fit's first
 steps, and every timed epoch here is a fit of its own). `--sync-check` also runs one epoch with the callback's methods under
 `torch.cuda.set_sync_debug_mode('error')` (CUDA) or under `count_host_syncs` (CPU) and reports any host sync.
 
@@ -39,11 +39,11 @@ def _sync(device):
 
 class DeviceLoader:
     "Batches sliced from tensors already on the device: no data loading in the timing"
-    def __init__(self, x, y, bs, device, types=False): self.x,self.y,self.bs,self.device,self.types = x,y,bs,device,types
-    def __len__(self): return math.ceil(len(self.x) / self.bs)
+    def __init__(self, x, y, bs, device, types=False, cycles=1): self.x,self.y,self.bs,self.device,self.types,self.cycles = x,y,bs,device,types,cycles
+    def __len__(self): return math.ceil(len(self.x) / self.bs) * self.cycles
     def __iter__(self):
         from fastai.torch_core import TensorImage, TensorCategory
-        for i in range(0, len(self.x), self.bs):
+        for i in list(range(0, len(self.x), self.bs)) * self.cycles:  # `cycles` passes over the same batches: long epochs, little memory
             x, y = self.x[i:i+self.bs], self.y[i:i+self.bs]
             yield (TensorImage(x), TensorCategory(y)) if self.types else (x, y)  # fastai's own loaders yield these types
     def to(self, device): return self
@@ -80,11 +80,11 @@ def mlp_learner(device):
     from recipe.core import digits_dls, digits_learner
     return digits_learner(digits_dls(bs=64, device=device), lr=1e-3)
 
-def resnet_learner(device, bs=256, n_batches=40, size=64, fp16=False, types=False):
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(bs * n_batches, 3, size, size, generator=g).to(device)
-    y = torch.randint(0, 10, (bs * n_batches,), generator=g).to(device)
-    dls = DataLoaders(DeviceLoader(x, y, bs, device, types), DeviceLoader(x[:bs], y[:bs], bs, device, types))
+def resnet_learner(device, bs=256, n_batches=40, size=64, fp16=False, types=False, cycles=1):
+    g = torch.Generator(device).manual_seed(0)  # made on the device: a large set in seconds
+    x = torch.randn(bs * n_batches, 3, size, size, generator=g, device=device)
+    y = torch.randint(0, 10, (bs * n_batches,), generator=g, device=device)
+    dls = DataLoaders(DeviceLoader(x, y, bs, device, types, cycles), DeviceLoader(x[:bs], y[:bs], bs, device, types))
     model = resnet18().to(device).to(memory_format=torch.channels_last) if device.type == 'cuda' else resnet18().to(device)
     learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=partial_sgd(), lr=1e-2)
     return learn.to_fp16() if fp16 else learn
@@ -126,11 +126,12 @@ def epoch_time(learn, device, cbs=()):
     with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=[start, _Stop(start), *cbs])
     return times[0]
 
-_METHODS = ('before_batch', 'after_loss', 'before_step', 'after_step', 'after_batch', '_act_hook')
+_METHODS = ('before_batch', 'after_loss', 'after_backward', 'before_step', 'after_step', 'after_batch', '_act_hook')
 
 def _timed(th, acc):
     "Wrap the callback's batch-loop methods and hooks to add their host time to `acc[method]` (no sync: queueing time only)"
     for e in _METHODS:
+        if not hasattr(type(th), e): continue  # (an implementation without this method)
         f = getattr(th, e)
         def w(*a, _f=f, _e=e, **k):
             t0 = time.perf_counter()
@@ -150,21 +151,78 @@ def cpu_time(learn, device, every, cls=None):
     by = {k: statistics.median(r.get(k, 0.) for r in res) for k in _METHODS}
     return statistics.median(sum(r.values()) for r in res), by
 
-def measure(learn, device, every, repeats, cls=None):
-    cls = cls or TrainingHealth
-    for cbs in ((), (cls(every=every),)): epoch_time(learn, device, cbs)  # warm-up: allocator, cuDNN autotune
-    base, health, last = [], [], None
+def measure(learn, device, every, repeats, impls):
+    "Epoch time without a callback and with each of `impls` ((name, class) pairs), all in each repeat, in an order that rotates"
+    for cbs in [()] + [(cls(every=every),) for _, cls in impls]: epoch_time(learn, device, cbs)  # warm-up: allocator, cuDNN autotune
+    confs = [None] + list(range(len(impls)))
+    times, last = {c: [] for c in confs}, {}
     for r in range(repeats):
-        order = (False, True) if r % 2 == 0 else (True, False)
-        for on in order:
-            if on: last = cls(every=every)
-            (health if on else base).append(epoch_time(learn, device, (last,) if on else ()))
-    ratios = [h / b for h, b in zip(health, base)]
-    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
-    return dict(every=every, repeats=repeats, steps=len(learn.dls.train), base_s=statistics.median(base),
-                health_s=statistics.median(health), ratio=statistics.median(ratios), ratio_q1=q[0], ratio_q3=q[-1], ratios=ratios,
-                graph_replays=dict(getattr(last, 'graph_replays', {})), graph_error=getattr(last, 'graph_error', None),
-                fused_steps=dict(getattr(last, 'fused_steps', {})), fused_error=getattr(last, 'fused_error', None))
+        for c in confs[r % len(confs):] + confs[:r % len(confs)]:
+            if c is not None: last[c] = impls[c][1](every=every)
+            times[c].append(epoch_time(learn, device, (last[c],) if c is not None else ()))
+    base, res = times[None], []
+    for c, (name, _) in enumerate(impls):
+        ratios = [h / b for h, b in zip(times[c], base)]
+        q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+        res.append(dict(impl=name, every=every, repeats=repeats, steps=len(learn.dls.train), base_s=statistics.median(base),
+                        health_s=statistics.median(times[c]), ratio=statistics.median(ratios), ratio_q1=q[0], ratio_q3=q[-1], ratios=ratios,
+                        graph_replays=dict(getattr(last[c], 'graph_replays', {})), graph_error=getattr(last[c], 'graph_error', None),
+                        fused_steps=dict(getattr(last[c], 'fused_steps', {})), fused_error=getattr(last[c], 'fused_error', None)))
+    return res
+
+_LOOP = ('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step', 'after_step', 'after_cancel_batch', 'after_batch')
+
+class Gate(Callback):
+    "Pass the batch-loop events to `cb` only in every other block of `block` training steps: in the others it does nothing"
+    def __init__(self, cb, block, phase=0): self.cb,self.block,self.phase,self.order,self.run_valid = cb,block,phase,cb.order,False
+    def on(self, i): return (i // self.block + self.phase) % 2 == 1
+    def __call__(self, event_name):
+        if event_name == 'before_fit': self.cb.learn = self.learn
+        # (its events also run in the first step after each block: work it leaves to the next step, such as an update norm, is done)
+        if event_name in _LOOP and not (self.on(self.learn.iter) or self.on(self.learn.iter - 1)): return
+        self.cb(event_name)
+
+class StepTimes(Callback):
+    "A CUDA event at the start of each training step (no sync): the GPU's time per step, read when the fit ends (on a CPU, the clock)"
+    order = -1000
+    def __init__(self, device): self.cuda = device.type == 'cuda'
+    def _mark(self):
+        if not self.cuda: return time.perf_counter() * 1e3
+        e = torch.cuda.Event(enable_timing=True); e.record(); return e
+    def before_train(self): self.ev = []
+    def before_batch(self):
+        if self.training: self.ev.append(self._mark())
+    def after_train(self):
+        self.ev.append(self._mark())
+        if self.cuda: self.ev[-1].synchronize()
+        self.ms = [a.elapsed_time(b) if self.cuda else b - a for a, b in zip(self.ev, self.ev[1:])]
+
+def blocked(learn, device, cls, every, block, fits, skip=2):
+    """Per-step GPU time with the callback on and off in alternate blocks of `block` steps of one long fit, `fits` fits
+    (the phase alternating). Slow drifts of the machine (clocks, other jobs) cancel out between neighbouring blocks. The
+    first `skip` steps of each block are left out (the switch). Figure: the median over on-blocks of the block's median step
+    over the mean of its two neighbours' medians; also the mean step on over the mean step off."""
+    pairs, on_ms, off_ms, last, fit_ratios, per_fit = [], [], [], None, [], []
+    for f in range(fits):
+        t, last = StepTimes(device), cls(every=every)
+        g = Gate(last, block, f % 2)
+        with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=[t, g])
+        n = len(t.ms) // block
+        meds = [statistics.median(t.ms[k * block + skip:(k + 1) * block]) for k in range(n)]
+        fon, foff = [], []
+        for k in range(n):
+            seg = t.ms[k * block + skip:(k + 1) * block]
+            (fon if g.on(k * block) else foff).extend(seg if k else [])  # the first block: allocator and graphs warming up
+            if g.on(k * block) and 1 <= k < n - 1: pairs.append(meds[k] / ((meds[k - 1] + meds[k + 1]) / 2))
+        on_ms += fon; off_ms += foff
+        fit_ratios.append(statistics.median(fon) / statistics.median(foff))
+        per_fit.append(dict(phase=f % 2, ms=[round(x, 4) for x in t.ms]))
+    q = statistics.quantiles(pairs, n=4)
+    return dict(mode='blocks', block=block, fits=fits, steps=len(t.ms), ratio=statistics.median(pairs), ratio_q1=q[0], ratio_q3=q[-1],
+                pairs=len(pairs), ratio_means=statistics.mean(on_ms) / statistics.mean(off_ms), step_ms_off=statistics.median(off_ms),
+                step_ms_on=statistics.median(on_ms), ratio_medians=statistics.median(on_ms) / statistics.median(off_ms),
+                fit_ratios=fit_ratios, ratios=pairs, per_fit=per_fit, graph_replays=dict(getattr(last, 'graph_replays', {})),
+                fused_steps=dict(getattr(last, 'fused_steps', {})))
 
 def sync_check(learn, device):
     "Host syncs made by TrainingHealth's own batch-loop methods during one epoch"
@@ -194,6 +252,7 @@ def host_profile(learn, device, every=1, top=30):
     epoch_time(learn, device, (TrainingHealth(every=every),))  # warm-up: the graphs are captured in the first steps
     th, pr = TrainingHealth(every=every), cProfile.Profile()
     for e in _METHODS:  # profile inside the callback's methods only, not fastai's loop or the model
+        if not hasattr(type(th), e): continue
         def w(*a, _f=getattr(th, e), **k):
             pr.enable()
             try: return _f(*a, **k)
@@ -227,6 +286,14 @@ def check_graphs(learn, device, epochs=2):
                 findings=[(f.name, f.status) for f in g.report()], findings_eager=[(f.name, f.status) for f in e.report()],
                 findings_unfused=[(f.name, f.status) for f in u.report()])
 
+def _save(rows):
+    "Write the rows so far to `$OUT/$NAME` (when OUT is set): a run cut short keeps what it measured"
+    if not os.environ.get('OUT'): return
+    name = torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'
+    out = Path(os.environ['OUT']) / os.environ.get('NAME', 'training_health.json')
+    out.write_text(json.dumps(dict(device=name, torch=torch.__version__, rows=rows), indent=1))
+    return out
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -242,8 +309,12 @@ def main():
     p.add_argument('--unfused', action='store_true', help="also time `TrainingHealth(fused=False)` (PyTorch's operations, no Triton kernels)")
     p.add_argument('--exposure', type=int, default=0, help="also time a callback that only spins this many microseconds of host time, once in "
                    "`after_loss` (the GPU is still busy with the forward pass) and once in `before_step` (after mixed precision's per-step sync)")
+    p.add_argument('--null', action='store_true', help="also time a callback that does nothing (a control: the figure's noise and bias)")
     p.add_argument('--check-graphs', action='store_true', help='fit with graphs on and off side by side and compare every record')
     p.add_argument('--batches', type=int, default=40, help='ResNet-18 batches per epoch')
+    p.add_argument('--cycles', type=int, default=1, help='passes over those batches per epoch (a longer epoch, no more memory)')
+    p.add_argument('--blocks', type=int, default=0, help='instead of whole epochs, time each step (CUDA events) in one long fit per repeat, '
+                   'the callback on and off in alternate blocks of this many steps')
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: leave as is)')
     p.add_argument('--sync-check', action='store_true')
     p.add_argument('--skip', type=int, default=0, help='time each epoch from its SKIP-th batch: the steady state, after the graphs are captured')
@@ -266,27 +337,43 @@ def main():
     if a.unfused:
         from functools import partial
         impls.append(('unfused', partial(TrainingHealth, fused=False)))
+    if a.null:
+        from functools import partial
+        impls.append(('null', partial(Busy, 'after_loss', 0)))
     if a.exposure:
         from functools import partial
         impls += [(f'busy_{e}_{a.exposure}us', partial(Busy, e, a.exposure)) for e in ('after_loss', 'before_step')]
     rows = []
     for case in cases:
         torch.manual_seed(0)
-        learn = mlp_learner(device) if case == 'mlp' else resnet_learner(device, a.bs, a.batches, a.size, a.fp16, a.fastai_types)
+        learn = mlp_learner(device) if case == 'mlp' else resnet_learner(device, a.bs, a.batches, a.size, a.fp16, a.fastai_types, a.cycles)
+        if a.blocks:
+            for every in [int(e) for e in a.every.split(',')]:
+                for name, cls in impls:
+                    rows.append(dict(case=case, impl=name, size=a.size if case == 'resnet18' else 8, fp16=a.fp16, device=str(device), every=every,
+                                     **blocked(learn, device, cls, every, a.blocks, a.repeats)))
+                    print(json.dumps({k: v for k, v in rows[-1].items() if k not in ('per_fit', 'ratios')}), flush=True)
+                    _save(rows)
+            continue
         if a.check_graphs and device.type == 'cuda': rows.append(check_graphs(learn, device)); print(json.dumps(rows[-1]), flush=True)
         for every in [int(e) for e in a.every.split(',')]:
-            for name, cls in impls:
-                r = dict(case=case, impl=name, size=a.size if case == 'resnet18' else 8, fp16=a.fp16, device=str(device), fastai_types=a.fastai_types, skip=a.skip,
-                         **measure(learn, device, every, a.repeats, cls))
+            for m in measure(learn, device, every, a.repeats, impls):
+                r = dict(case=case, size=a.size if case == 'resnet18' else 8, fp16=a.fp16, device=str(device), fastai_types=a.fastai_types, skip=a.skip, **m)
+                name, cls = r['impl'], dict(impls)[r['impl']]
                 if a.cpu_time: r['cpu_ms'], r['cpu_ms_by_method'] = cpu_time(learn, device, every, cls)
                 if a.sync_check and every == 1 and name == 'recipe': r['sync_check'] = sync_check(learn, device)
                 if a.host_profile and every == 1 and name == 'recipe': r['host_profile'] = host_profile(learn, device)
-                rows.append(r); print(json.dumps(r), flush=True)
+                rows.append(r); print(json.dumps(r), flush=True); _save(rows)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
     print(f"\nTrainingHealth overhead on {name} (torch {torch.__version__}), median of {a.repeats} repeats")
     print(f"{'case':9s} {'impl':>12s} {'size':>4s} {'fp16':>5s} {'every':>5s} {'steps':>5s} {'without (s)':>11s} {'with (s)':>9s} {'ratio':>6s} {'q1-q3':>11s} {'overhead':>8s} {'cpu ms':>6s} {'syncs':>5s}")
     for r in rows:
         if r['case'] == 'check_graphs': continue
+        if r.get('mode') == 'blocks':
+            print(f"{r['case']:9s} {r['impl']:>12s} {r['size']:4d} {r['fp16']!s:>5s} {r['every']:5d} blocks of {r['block']}, {r['pairs']} pairs: step "
+                  f"{r['step_ms_off']:.2f} ms off, {r['step_ms_on']:.2f} ms on; ratio {r['ratio']:.4f} ({r['ratio_q1']:.4f}-{r['ratio_q3']:.4f}), "
+                  f"of means {r['ratio_means']:.4f}, of medians {r['ratio_medians']:.4f}: {(r['ratio'] - 1) * 100:.2f}%")
+            continue
         print(f"{r['case']:9s} {r['impl']:>12s} {r['size']:4d} {r['fp16']!s:>5s} {r['every']:5d} {r['steps']:5d} {r['base_s']:11.4f} {r['health_s']:9.4f} {r['ratio']:6.3f} "
               f"{r['ratio_q1']:5.3f}-{r['ratio_q3']:5.3f} {(r['ratio'] - 1) * 100:7.1f}% {r.get('cpu_ms', float('nan')):6.2f} {r.get('sync_check', {}).get('syncs', '-')!s:>5s}")
     if os.environ.get('OUT'):

@@ -17,6 +17,7 @@ is the reference the GPU figures are a fraction of.
     python benchmarks/training_health_ops.py --size 64
 """
 import argparse, json, os, statistics, sys, time
+from functools import partial
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np, torch
@@ -103,6 +104,10 @@ def main():
     th._nonneg, th.is_relu = [True] * K, np.ones(K, dtype=bool)
     th._ri, th._act, th._alive = torch.zeros(1, dtype=torch.long, device=dev), torch.zeros(4, 2, K, device=dev), torch.zeros(4, U, dtype=torch.uint8, device=dev)
     th._gw, th._un = torch.zeros(4, 2, len(ps), device=dev), torch.zeros(4, len(ps), device=dev)
+    th._rp, th._one, th._fused = torch.zeros(1, dtype=torch.long, device=dev), torch.ones((), device=dev), True
+    scale = torch.full((), 2. ** 16, device=dev)  # mixed precision's loss scale: the gradients are read before it is divided out
+    def pre(plan=None, scale=None):  # the callback's own method; it moves `_ri` to the next row, put back here (one more tiny launch)
+        th._param_pre(gs, plan, scale); th._ri.zero_()
     offs = [int(o) for o in np.cumsum([0] + [o.shape[1] for o in outs])[:-1]]
     fa = _FusedAct(outs, n, offs) if _FusedAct.ok(outs, n) else None
     fp = _FusedParams(ps, gs, th._prev) if _FusedParams.ok(ps, gs, th._prev) else None
@@ -118,14 +123,16 @@ def main():
         'act: per-unit sum (ones @ x, as TrainingHealth)': lambda: [_unit_sums(o, ones) for o in sub],
         'act: all statistics, previous (L1 + L2 + amax)': old_act,
         'act: all statistics, PyTorch operations (fused=False)': lambda: th._act_stats(outs),
-        f'params: gradient and weight norms + copy ({len(ps)} tensors), PyTorch operations': torch.no_grad()(lambda: th._param_pre(gs)),
+        f'params: gradient and weight norms + copy ({len(ps)} tensors), PyTorch operations': torch.no_grad()(pre),
+        'params: the same with a loss scale (mixed precision: gradient norms in float64), PyTorch operations': torch.no_grad()(partial(pre, None, scale)),
         'params: update norms, PyTorch operations': torch.no_grad()(th._param_post),
         'one tiny add (a launch)': lambda: row.add_(1),
     }
     if fa: cases['act: all statistics, fused kernels (TrainingHealth default)'] = lambda: fa(outs, th._ri, th._act, th._alive)
     if fp:
-        cases['params: gradient and weight norms + copy, fused kernels'] = lambda: fp.pre(th._ri, th._gw)
-        cases['params: update norms, fused kernels'] = lambda: fp.post(th._ri, th._un)
+        cases['params: gradient and weight norms + copy, fused kernels'] = torch.no_grad()(partial(pre, fp))
+        cases['params: the same with a loss scale, fused kernels'] = torch.no_grad()(partial(pre, fp, scale))
+        cases['params: update norms, fused kernels'] = torch.no_grad()(partial(th._param_post, fp))
     rows = [dict(op='training step (forward, backward, SGD), eager', gpu_us=step, host_us=None, total_us=None)]
     print(f"{'training step, eager':52s} {step:9.1f} us", flush=True)
     for k, f in cases.items():

@@ -38,10 +38,10 @@ def _copy_all(dst, src):
     else:
         for d, s in zip(dst, src): d.copy_(s)
 
-def _norms(ts, ord=2):
+def _norms(ts, ord=2, dtype=torch.float32):
     "Norms of all of `ts` in one fused call, in float32 (a half-precision sum of a large activation overflows at 65504)"
-    try: return torch._foreach_norm(ts, ord, dtype=torch.float32)
-    except TypeError: return torch._foreach_norm([t.float() for t in ts], ord)  # older torch: no `dtype`
+    try: return torch._foreach_norm(ts, ord, dtype=dtype)
+    except TypeError: return torch._foreach_norm([t.to(dtype) for t in ts], ord)  # older torch: no `dtype`
 
 def _mm_to_f32():
     "Can `torch.mm` multiply half-precision matrices into a float32 result (`out_dtype`, recent PyTorch, CUDA)?"
@@ -106,7 +106,7 @@ def _in_loop(f):
     return _inner
 
 def _same_objects(a, b): return a is b or len(a) == len(b) and all(map(operator.is_, a, b))
-def _same_key(a, b): return _same_objects(a[0], b[0]) and a[1] is b[1]  # (gradients, plan)
+def _same_key(a, b): return _same_objects(a[0], b[0]) and a[1] is b[1] and a[2] is b[2]  # (gradients, plan, loss scale)
 
 def _layout(ts):
     "What a captured graph relies on: the address, shape, strides and dtype of each tensor it reads"
@@ -160,15 +160,17 @@ def _triton_kernels():
             tl.store(cnt_ptr + t, 0)  # ready for the next step
 
     @triton.jit
-    def par_pre(g_ptr, w_ptr, c_ptr, meta_ptr, pg_ptr, pw_ptr, COPY: tl.constexpr, BN: tl.constexpr):
-        # one work item: elements [n0, n0+n) of one parameter: the sums of squares of its gradient and weight, and its copy
+    def par_pre(g_ptr, w_ptr, c_ptr, meta_ptr, pg_ptr, pw_ptr, s_ptr, COPY: tl.constexpr, BN: tl.constexpr):
+        # one work item: elements [n0, n0+n) of one parameter: the sums of squares of its gradient (divided by the loss scale
+        # at `s_ptr`: no overflow from the scale) and weight, and its copy
         i = tl.program_id(0); m = meta_ptr + i * 6
         go, wo, co, n0, n, hg = tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4), tl.load(m + 5)
+        inv = 1. / tl.load(s_ptr).to(tl.float32)
         ag, aw = tl.zeros([BN], dtype=tl.float32), tl.zeros([BN], dtype=tl.float32)
         for j in range(n0, n0 + n, BN):
             js = j + tl.arange(0, BN); msk = js < n0 + n
             w = tl.load(w_ptr + wo + js, mask=msk, other=0.)
-            g = tl.load(g_ptr + go + js, mask=msk & (hg != 0), other=0.).to(tl.float32)
+            g = tl.load(g_ptr + go + js, mask=msk & (hg != 0), other=0.).to(tl.float32) * inv
             if COPY: tl.store(c_ptr + co + js, w, mask=msk)
             w = w.to(tl.float32); ag += g * g; aw += w * w
         tl.store(pg_ptr + i, tl.sum(ag, 0)); tl.store(pw_ptr + i, tl.sum(aw, 0))
@@ -284,8 +286,8 @@ class _FusedParams:
         if not ps or not _fusable(ps[0]): return False
         return all(p.dtype == ps[0].dtype and p.device == ps[0].device and _dense(p) and (g is None or g.dtype == p.dtype and g.stride() == p.stride()) and
                    (prev is None or prev[i].stride() == p.stride()) for i, (p, g) in enumerate(zip(ps, gs)))
-    def pre(self, ri, gw):
-        self.k.par_pre[(self.n,)](self.g0, self.w0, self.c0, self.items, self.a, self.b, COPY=self.copy, BN=self.BN)
+    def pre(self, ri, gw, scale):
+        self.k.par_pre[(self.n,)](self.g0, self.w0, self.c0, self.items, self.a, self.b, scale, COPY=self.copy, BN=self.BN)
         self.k.par_fold[(self.P,)](self.a, self.b, self.fold, ri, gw, 2 * self.P, self.P, BS=64)
     def post(self, ri, un):
         self.k.par_post[(self.n,)](self.w0, self.c0, self.items, self.a, BN=self.BN)
@@ -294,7 +296,7 @@ class _FusedParams:
 # %% ../nbs/03_overfit.ipynb #4d9acf67
 class TrainingHealth(Callback):
     "Per-layer gradient norms, update/weight ratios, activation statistics and the loss, kept on the device; `report()` diagnoses"
-    order,run_valid = MixedPrecision.order+0.5,False  # after fp16 unscales the gradients, before `GradientClip` (order 11) clips them
+    order,run_valid = MixedPrecision.order+0.5,False  # after fp16's callback, before `GradientClip` (order 11) clips the gradients
     thresholds = dict(explode=10., # exploding: the largest gradient norm over its median in the first 10% of steps
                       vanish=1e-3, vanish_warn=1e-2, # vanishing: smallest over largest ||grad||/||weight|| across weight layers
                       update=(3e-5, 3e-2), # update/weight ratio band: 1.5 decades either side of the 1e-3 rule of thumb
@@ -324,13 +326,15 @@ class TrainingHealth(Callback):
         self.hooks = [m.register_forward_hook(partial(self._act_hook, j)) for j, m in enumerate(self.mods)]
         self._calls,self.act_names,self.is_relu,self.units = None,[],np.zeros(0, dtype=bool),np.zeros(0, dtype=int)
         self._zero = torch.zeros((), device=self.ps[0].device if self.ps else 'cpu')
+        self._one = torch.ones((), device=self._zero.device)  # the loss scale when there is none
         self._prev = [torch.empty_like(p) for p in self.ps] if self.updates else None
         self._hist,self._on,self._rows,self._outs = {k: [] for k in _HIST},False,0,[]
         self.world_size = rank_world()[1]  # more than 1: the records are combined across the ranks when read
         P, dev = len(self.ps), self._zero.device
         self._use_graphs = ifnone(self.graphs, dev.type == 'cuda') and dev.type == 'cuda' and hasattr(torch.cuda, 'CUDAGraph')
         # the row of this step in the epoch's buffers, on the device: the graphs write their results there themselves
-        self._ri,self._loss = torch.zeros(1, dtype=torch.long, device=dev),None
+        self._ri,self._rp,self._loss = torch.zeros(1, dtype=torch.long, device=dev),torch.zeros(1, dtype=torch.long, device=dev),None
+        self._pend,self._at = False,None  # a step's update still to measure; where the gradients are read (`_grad_event`)
         self._g_pre,self._g_post,self._g_act = None,None,None  # (key, graph) of each piece of per-step work, once captured
         self.graph_replays,self.graph_error,self._captures,self._ones = Counter(),None,0,{}
         self._fused = ifnone(self.fused, True) and _fusable(self._zero) and _triton() is not None
@@ -355,8 +359,8 @@ class TrainingHealth(Callback):
         self._ri.zero_()
         self._steps,self._stepped_rows,self._counts,self._rows = [],[],[],0
 
-    def before_batch(self):
-        self._on,self._stepped,self._outs = self.iter % self.every == 0,False,[]
+    def before_batch(self):  # (host work only, here and in `before_step` and `after_batch`: see `after_backward`)
+        self._on,self._stepped,self._advanced,self._outs = self.iter % self.every == 0,False,False,[]
         if not self._on: return
         self._steps.append(self.train_iter)
         if self._rows == len(self._loss): self._grow()
@@ -403,19 +407,25 @@ class TrainingHealth(Callback):
         relu = [u for u, r in zip(us, self.is_relu) if r]
         if relu: self._alive.index_copy_(0, self._ri, torch.gt(torch.cat(relu), 0).view(1, -1).to(torch.uint8))
 
-    def _param_pre(self, gs, plan=None):
-        "Before the step: gradient and weight norms into the step's row of `_gw`, and a copy of the weights"
+    def _param_pre(self, gs, plan=None, scale=None):
+        "Gradient (divided by the loss `scale`) and weight norms into the step's row of `_gw`, a copy of the weights; then the next row"
+        done = False
         if plan is not None and self._fused:  # the fused kernels: one read of each gradient and weight, one write of the copy
-            try: return plan.pre(self._ri, self._gw)
+            try: plan.pre(self._ri, self._gw, self._one if scale is None else scale); done = True  # (unscaled as they are read)
             except Exception as e: self._fused_failed(e)
-        self._gw.index_copy_(0, self._ri, torch.stack(_norms(gs + self.ps)).view(1, 2, -1))
-        if self.updates: _copy_all(self._prev, self.ps)
+        if not done:
+            if scale is None: n = torch.stack(_norms(gs + self.ps))
+            else:  # scaled gradients: their norms in float64 (a float32 sum of squares would overflow sooner), then unscaled
+                n = torch.stack([(torch.stack(_norms(gs, dtype=torch.float64)) / scale).float(), torch.stack(_norms(self.ps))])
+            self._gw.index_copy_(0, self._ri, n.view(1, 2, -1))
+            if self.updates: _copy_all(self._prev, self.ps)
+        self._rp.copy_(self._ri); self._ri.add_(1)  # this step's row, for its update; the next step's row
 
     def _param_post(self, plan=None):
-        "After the step: the update's norm per parameter into the step's row of `_un` (old - new, in place: no new memory)"
-        if plan is not None and self._fused: return plan.post(self._ri, self._un)  # one read of the weights and the copy
+        "After the step: the update's norm per parameter into its step's row of `_un` (old - new, in place: no new memory)"
+        if plan is not None and self._fused: return plan.post(self._rp, self._un)  # one read of the weights and the copy
         torch._foreach_sub_(self._prev, self.ps)
-        self._un.index_copy_(0, self._ri, torch.stack(_norms(self._prev)).view(1, -1))
+        self._un.index_copy_(0, self._rp, torch.stack(_norms(self._prev)).view(1, -1))
 
     def _act_plan(self, outs, lay):
         "The fused kernels' plan for these outputs (kept while they stay where they are), or None: PyTorch's operations"
@@ -462,7 +472,10 @@ class TrainingHealth(Callback):
 
     @_in_loop
     def after_loss(self):
-        if not (self._on and self._outs): return
+        if not self._on: return
+        loss = self.learn.loss.detach()  # a new tensor every step: copied eagerly (a graph would read the old one)
+        self._loss.index_copy_(0, self._ri, (loss.float().mean() if loss.ndim else loss.float()).view(1))
+        if not self._outs: return
         if self._calls is None: self._set_calls()
         calls, outs = [j for j, _ in self._outs], [o for _, o in self._outs]
         self._outs = []
@@ -477,30 +490,52 @@ class TrainingHealth(Callback):
         self._counts.append(self._n)
         if plan is not None and self._fused: self.fused_steps['act'] += 1
 
-    @_in_loop
-    def before_step(self):
-        if not self._on: return
+    def _loss_scale(self):
+        "The scale of mixed precision's `GradScaler` (a tensor on the device, updated in place), or None: no scaler"
+        s = getattr(self.learn, 'scaler', None)
+        if s is None or not getattr(s, 'is_enabled', lambda: True)(): return None
+        t = getattr(s, '_scale', None)
+        return t if isinstance(t, torch.Tensor) and t.numel() == 1 and t.device == self._zero.device else False  # False: cannot read it
+
+    def _grads(self, scale=None):
+        "Queue the gradient and weight norms and the copy of the weights of this step (one graph replay)"
         gs = [self._zero if p.grad is None else p.grad for p in self.ps]
         # fastai zeroes gradients in place: the same tensor objects (kept alive by the key) are at the same memory
         plan = self._param_plan(gs)
         if plan is not None: gs = self._fp[0]  # the same list as in the plan's (and the graph's) key: compared by identity
-        self._run('_g_pre', (gs, plan), partial(self._param_pre, gs, plan), same=_same_key)
-        self._stepped = True
+        self._run('_g_pre', (gs, plan, scale), partial(self._param_pre, gs, plan, scale), same=_same_key)
+        self._advanced = True  # this step's row is written, and `_ri` points to the next one
         if plan is not None and self._fused: self.fused_steps['pre'] += 1
 
-    @_in_loop
-    def after_step(self):
-        if not (self._on and self._stepped and self.updates): return
-        plan = self._fp[1] if self._fused and self._fp else None  # the plan `before_step` used
+    def _update(self):
+        "Queue the update norms of the last recorded step that stepped: the weights have not moved since (one graph replay)"
+        plan = self._fp[1] if self._fused and self._fp else None  # the plan its `_grads` used
         self._run('_g_post', plan or True, partial(self._param_post, plan))  # reads the parameters and the copy: always the same memory
         if plan is not None: self.fused_steps['post'] += 1
+        self._pend = False
 
     @_in_loop
+    def after_backward(self):
+        # All the work on the parameters is queued here, while the GPU is still busy with the backward pass. After it, mixed
+        # precision synchronises the host with the GPU (`GradScaler` reads whether the gradients overflowed), and from then
+        # until the next forward pass the GPU waits for the host: any host time spent there would add to the step.
+        # The gradients are still multiplied by mixed precision's loss scale here: it is divided out as they are read.
+        if self._pend: self._update()  # the last recorded step's update (`every` > 1: from a step that is not recorded)
+        if not self._on: return
+        if self._at is None: self._at = 'before_step' if self._loss_scale() is False else 'after_backward'
+        if self._at == 'after_backward': self._grads(self._loss_scale())
+
+    def before_step(self):
+        if not self._on: return
+        if self._at == 'before_step':  # a loss scale it cannot read: the gradients once fp16's callback has unscaled them
+            with torch.no_grad(), _Plain(): self._grads()
+        self._stepped = True  # fp16's callback (order 10) did not skip the step
+
     def after_batch(self):
         if not self._on: return
-        r, loss = self._rows, self.learn.loss.detach()
-        self._loss.index_copy_(0, self._ri, (loss.float().mean() if loss.ndim else loss.float()).view(1))
-        self._ri.add_(1)  # the next row, on the device (the host's count is `_rows`)
+        if not self._advanced: self._ri.add_(1)  # a step that ended before its gradients were read: its row ends here
+        elif self._stepped and self.updates: self._pend = True  # its update is measured next step, before the optimizer's
+        r = self._rows
         if len(self._counts) < r + 1: self._counts.append([])
         self._stepped_rows.append(self._stepped); self._rows,self._on,self._outs = r + 1,False,[]
 
@@ -531,13 +566,17 @@ class TrainingHealth(Callback):
 
     def _flush(self):
         "Read this epoch's records to the host: the callback's one synchronisation, once per epoch"
+        if self._pend:
+            with torch.no_grad(): self._update()  # the last step's update
         r,h,K = self._rows,self._hist,len(self._calls or ())
         if self.world_size > 1: r = self._reduce(r)
         if r == 0: return
         h['step'].append(np.array(self._steps[:r])); h['epoch_idx'].append(np.full(r, self.epoch))
-        h['stepped'].append(np.array(self._stepped_rows[:r], dtype=bool))
-        for k, t in (('loss', self._loss), ('grad', self._gw[:, 0]), ('weight', self._gw[:, 1]), ('update', self._un)):
-            h[k].append(t[:r].cpu().numpy().copy())  # a copy: the buffers are reused next epoch (on a CPU, `.numpy()` shares them)
+        stepped = np.array(self._stepped_rows[:r], dtype=bool); h['stepped'].append(stepped)
+        h['loss'].append(self._loss[:r].cpu().numpy().copy())  # a copy: the buffers are reused next epoch (on a CPU, `.numpy()` shares them)
+        gw, un = self._gw[:r].cpu().numpy().copy(), self._un[:r].cpu().numpy().copy()
+        gw[~stepped], un[~stepped] = np.nan, np.nan  # steps the optimizer did not take (fp16 skipped them, a callback cancelled them)
+        h['grad'].append(gw[:, 0]); h['weight'].append(gw[:, 1]); h['update'].append(un)
         act = self._act[:r].double().cpu().numpy()
         n = np.array([c if len(c) == K else [np.nan] * K for c in self._counts[:r]], dtype=float).reshape(r, K)
         with np.errstate(divide='ignore', invalid='ignore'):
