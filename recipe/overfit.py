@@ -334,7 +334,7 @@ class TrainingHealth(Callback):
         self._use_graphs = ifnone(self.graphs, dev.type == 'cuda') and dev.type == 'cuda' and hasattr(torch.cuda, 'CUDAGraph')
         # the row of this step in the epoch's buffers, on the device: the graphs write their results there themselves
         self._ri,self._rp,self._loss = torch.zeros(1, dtype=torch.long, device=dev),torch.zeros(1, dtype=torch.long, device=dev),None
-        self._pend,self._at = False,None  # a step's update still to measure; where the gradients are read (`_grad_event`)
+        self._pend,self._at = False,None  # a step's update still to measure; where the gradients are read: 'after_backward' or 'before_step'
         self._g_pre,self._g_post,self._g_act = None,None,None  # (key, graph) of each piece of per-step work, once captured
         self.graph_replays,self.graph_error,self._captures,self._ones = Counter(),None,0,{}
         self._fused = ifnone(self.fused, True) and _fusable(self._zero) and _triton() is not None
@@ -518,7 +518,7 @@ class TrainingHealth(Callback):
     def after_backward(self):
         # All the work on the parameters is queued here, while the GPU is still busy with the backward pass. After it, mixed
         # precision synchronises the host with the GPU (`GradScaler` reads whether the gradients overflowed), and from then
-        # until the next forward pass the GPU waits for the host: any host time spent there would add to the step.
+        # until the next forward pass the GPU waits for the host: host time spent there adds to the step in full.
         # The gradients are still multiplied by mixed precision's loss scale here: it is divided out as they are read.
         if self._pend: self._update()  # the last recorded step's update (`every` > 1: from a step that is not recorded)
         if not self._on: return
