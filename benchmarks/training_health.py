@@ -228,7 +228,7 @@ def sync_check(learn, device):
     "Host syncs made by TrainingHealth's own batch-loop methods during one epoch"
     th = TrainingHealth()
     if device.type == 'cuda':
-        events = ('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step', 'after_step', 'after_batch', '_act_hook')
+        events = _LOOP + ('_act_hook',)
         def _wrap(f):
             def _inner(*a, **k):
                 torch.cuda.set_sync_debug_mode('error')
@@ -376,9 +376,7 @@ def main():
             continue
         print(f"{r['case']:9s} {r['impl']:>12s} {r['size']:4d} {r['fp16']!s:>5s} {r['every']:5d} {r['steps']:5d} {r['base_s']:11.4f} {r['health_s']:9.4f} {r['ratio']:6.3f} "
               f"{r['ratio_q1']:5.3f}-{r['ratio_q3']:5.3f} {(r['ratio'] - 1) * 100:7.1f}% {r.get('cpu_ms', float('nan')):6.2f} {r.get('sync_check', {}).get('syncs', '-')!s:>5s}")
-    if os.environ.get('OUT'):
-        out = Path(os.environ['OUT']) / os.environ.get('NAME', 'training_health.json')
-        out.write_text(json.dumps(dict(device=name, torch=torch.__version__, rows=rows), indent=1))
-        print(f"wrote {out}")
+    out = _save(rows)
+    if out: print(f"wrote {out}")
 
 if __name__ == '__main__': main()
