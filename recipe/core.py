@@ -18,14 +18,15 @@ from fastai.torch_core import set_seed, default_device
 from fastai.data.core import DataLoaders, Datasets
 from fastai.data.transforms import RandomSplitter, Categorize, Normalize
 from fastai.learner import Learner
-from fastai.losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, BaseLoss
+from fastai.losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, BaseLoss, LabelSmoothingCrossEntropy, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import accuracy
 from fastai.optimizer import Adam
+from fastai.callback.core import Callback
 from fastai.callback.progress import ProgressCallback  # also adds `Learner.no_bar`
 
 # %% auto #0
 __all__ = ['STATUSES', 'Finding', 'Report', 'RecipeError', 'check_learner', 'loss_kind', 'digits_dls', 'digits_learner',
-           'seed_all', 'preserve_state', 'in_notebook', 'run_checks', 'rank_world', 'plain_model']
+           'seed_all', 'preserve_state', 'learner_state', 'in_notebook', 'run_checks', 'rank_world', 'plain_model']
 
 # %% ../nbs/00_core.ipynb #5a26c153
 STATUSES = ('pass', 'warn', 'fail', 'skip')
@@ -170,7 +171,7 @@ def check_learner(learn, need_valid:bool=True, need_params:bool=True):
 
 # %% ../nbs/00_core.ipynb #b193ecb2
 # fastai's `MSELossFlat` and `L1LossFlat` are functions returning a `BaseLoss` that wraps the torch class
-_LOSS_KINDS = {'ce': (CrossEntropyLossFlat, nn.CrossEntropyLoss, nn.NLLLoss), 'bce': (BCEWithLogitsLossFlat, nn.BCEWithLogitsLoss),
+_LOSS_KINDS = {'ce': (CrossEntropyLossFlat, nn.CrossEntropyLoss, nn.NLLLoss, LabelSmoothingCrossEntropy, LabelSmoothingCrossEntropyFlat), 'bce': (BCEWithLogitsLossFlat, nn.BCEWithLogitsLoss),
                'mse': (nn.MSELoss,), 'l1': (nn.L1Loss,)}
 _LOSS_FUNCS = {'cross_entropy': 'ce', 'binary_cross_entropy_with_logits': 'bce', 'mse_loss': 'mse', 'l1_loss': 'l1'}
 
@@ -240,6 +241,11 @@ def _clone(o):
     if isinstance(o, (list, tuple)): return type(o)(_clone(v) for v in o)
     return copy.copy(o)
 
+def _tensors_only(v):
+    "A tensor, or a (nested) list or tuple holding only tensors: what a module keeps as state outside its parameters"
+    if isinstance(v, torch.Tensor): return not isinstance(v, nn.Parameter)
+    return isinstance(v, (list, tuple)) and len(v) > 0 and all(_tensors_only(o) for o in v)
+
 def _rng_states():
     s = dict(py=random.getstate(), np=np.random.get_state(), torch=torch.get_rng_state())
     if torch.cuda.is_available() and torch.cuda.is_initialized(): s['cuda'] = torch.cuda.get_rng_state_all()
@@ -254,11 +260,15 @@ class _Snapshot:
     def __init__(self, learn):
         self.learn,self.attrs = learn,dict(learn.__dict__)
         self.cbs = list(learn.cbs)
-        self.cb_state = {id(cb): (cb, {k: _clone(v) for k, v in cb.__dict__.items() if k != 'learn'}) for cb in self.cbs}
+        self.cb_state = {id(cb): (cb, {k: _clone(v) for k, v in cb.__dict__.items() if k != 'learn'})
+                         for cb in self.cbs + list(getattr(learn, '_metrics', None) or [])}   # metrics accumulate too
         self.model = learn.model
         self.tensors = {k: v.detach().clone() for k, v in self.model.state_dict(keep_vars=True).items()}
         self.params = [(p, p.requires_grad, None if p.grad is None else p.grad.detach().clone()) for p in self.model.parameters()]
         self.modes = [(m, m.training) for m in self.model.modules()]
+        # state a module keeps outside its parameters and buffers: a recurrent model's hidden state, hooks
+        self.mod_attrs = [(m, {k: _clone(v) if _tensors_only(v) else copy.copy(v) for k, v in m.__dict__.items()
+                               if _tensors_only(v) or (k.endswith('hooks') and isinstance(v, dict))}) for m in self.model.modules()]
         self.opt = learn.opt
         if self.opt is not None:
             self.opt_state = {p: _clone(st) for p, st in self.opt.state.items()}
@@ -268,20 +278,18 @@ class _Snapshot:
 
     def restore(self):
         learn = self.learn
-        for k in list(learn.__dict__):
-            if k not in self.attrs: delattr(learn, k)
-        learn.__dict__.update(self.attrs)
+        learn.__dict__.clear(); learn.__dict__.update(self.attrs)   # the same keys, in the same order
         learn.cbs = L(self.cbs)
         for cb, st in self.cb_state.values():
-            for k in list(cb.__dict__):
-                if k not in st and k != 'learn': delattr(cb, k)
-            cb.__dict__.update(st)
-            cb.learn = learn
+            had_learn = 'learn' in cb.__dict__
+            cb.__dict__.clear(); cb.__dict__.update(st)
+            if had_learn or isinstance(cb, Callback): cb.learn = learn
         with torch.no_grad():
             sd = self.model.state_dict(keep_vars=True)
             for k, v in self.tensors.items(): sd[k].data.copy_(v)
         for p, rg, g in self.params: p.requires_grad_(rg); p.grad = g
         for m, mode in self.modes: m.training = mode
+        for m, st in self.mod_attrs: m.__dict__.update(st)
         if self.opt is not None:
             self.opt.state.clear(); self.opt.state.update(self.opt_state)
             for h, saved in zip(self.opt.hypers, self.opt_hypers): h.clear(); h.update(saved)
@@ -296,6 +304,57 @@ def preserve_state(learn:Learner):
     snap = _Snapshot(learn)
     try: yield learn
     finally: snap.restore()
+
+# %% ../nbs/00_core.ipynb #efcab436
+import types
+from fastai.data.load import DataLoader as _FaDataLoader
+from fastai.optimizer import _BaseOptimizer
+# objects compared by identity: big ones whose contents are digested elsewhere, and functions
+_BY_ID = (nn.Module, Learner, DataLoaders, _FaDataLoader, torch.utils.data.DataLoader, torch.optim.Optimizer, _BaseOptimizer,
+          types.FunctionType, types.MethodType, types.BuiltinFunctionType, partial, type)
+
+def _digest(h, o, depth=0):
+    "Feed `o` into the hash `h`: tensors by dtype, shape and bytes, containers item by item, other objects by type and identity"
+    if isinstance(o, torch.Tensor):
+        t = o.detach()
+        h.update(f"T{t.dtype}{tuple(t.shape)}{t.device.type}".encode())
+        if t.numel(): h.update(t.cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    elif isinstance(o, np.ndarray): h.update(f"A{o.dtype}{o.shape}".encode() + np.ascontiguousarray(o).tobytes())
+    elif o is None or isinstance(o, (bool, int, float, str, bytes, np.generic)): h.update(repr(o).encode())
+    elif depth > 4 or isinstance(o, _BY_ID) or not hasattr(o, '__dict__') and not isinstance(o, (dict, list, tuple)):
+        h.update(f"{type(o).__name__}@{id(o)}".encode())
+    elif isinstance(o, dict):
+        for k, v in o.items(): _digest(h, k, depth + 1); _digest(h, v, depth + 1)
+    elif isinstance(o, (list, tuple, L)):
+        h.update(f"{type(o).__name__}{len(o)}".encode())
+        for v in o: _digest(h, v, depth + 1)
+    else:   # a small object (a callback's running average, say): by its attributes, since a restore may copy it
+        h.update(type(o).__name__.encode()); _digest(h, {k: v for k, v in vars(o).items() if k != 'learn'}, depth + 1)
+
+def learner_state(learn:Learner) -> dict:
+    "A digest of everything `preserve_state` promises to keep, per part: equal digests mean a bit-identical learner"
+    import hashlib
+    def dig(*os):
+        h = hashlib.sha256()
+        for o in os: _digest(h, o)
+        return h.hexdigest()[:16]
+    m, opt = learn.model, learn.opt
+    mods = list(m.modules())
+    return dict(
+        weights=dig(m.state_dict()),
+        requires_grad=dig([p.requires_grad for p in m.parameters()]),
+        grads=dig([p.grad for p in m.parameters()]),
+        modes=dig([o.training for o in mods]),
+        module_state=dig([{k: v for k, v in o.__dict__.items() if _tensors_only(v)} for o in mods],
+                         [{k: list(v) for k, v in o.__dict__.items() if k.endswith('hooks') and isinstance(v, dict)} for o in mods]),
+        optimizer=dig(id(opt)) if opt is None else dig(id(opt), list(opt.state.values()), list(opt.hypers), [len(pl) for pl in opt.param_lists],
+                                                       getattr(opt, 'frozen_idx', None)),
+        callbacks=dig([(type(cb).__name__, id(cb), {k: v for k, v in cb.__dict__.items() if k != 'learn'}) for cb in learn.cbs]),
+        attributes=dig({k: v for k, v in learn.__dict__.items() if k != 'cbs'}),
+        rng=dig(random.getstate(), np.random.get_state(), torch.get_rng_state(),
+                torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None,
+                [dl.rng.getstate() for dl in learn.dls.loaders if hasattr(dl, 'rng')]),
+        grad_enabled=dig(torch.is_grad_enabled()))
 
 # %% ../nbs/00_core.ipynb #3a2cca28
 def in_notebook():
