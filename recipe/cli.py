@@ -4,8 +4,10 @@
 
 # %% ../nbs/90_cli.ipynb #cb68de70
 from __future__ import annotations
-import argparse, importlib, os, sys, time
+import argparse, importlib, importlib.util, os, sys, time, traceback
+from pathlib import Path
 from .core import *
+from .core import _row
 from fastcore.basics import ifnone
 from fastai.learner import Learner
 
@@ -45,7 +47,7 @@ def audit(learn:Learner=None, # the learner to audit; default: `digits_learner()
     bad = [s for s in suites if s not in AUDIT_SUITES]
     if bad: raise RecipeError(f"unknown suite(s) {bad}", f"choose from {list(AUDIT_SUITES)}")
     rep = Report([describe_learner(learn)], title='recipe audit')
-    if verbose and not in_notebook(): print(str(rep[0]), flush=True)
+    if verbose and not in_notebook(): print(f"{_row()}\n{_row(rep[0])}", flush=True)
     for name in suites:
         mod, fn = AUDIT_SUITES[name]
         try: importlib.import_module(mod)
@@ -56,40 +58,58 @@ def audit(learn:Learner=None, # the learner to audit; default: `digits_learner()
     return rep
 
 # %% ../nbs/90_cli.ipynb #193d3425
+def _import_file(path:Path):
+    "Import the Python file `path` as a module named after it, with its folder on `sys.path` for its own imports"
+    if not path.is_file(): raise RecipeError(f"no file {str(path)!r}", "pass the path of an existing Python file, e.g. train.py:make_learner")
+    if str(path.parent.resolve()) not in sys.path: sys.path.insert(0, str(path.parent.resolve()))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
 def load_factory(spec:str):
-    "Import `'pkg.module:function'` and return the function, or raise a one-line `RecipeError`"
+    "Import `'pkg.module:function'` or `'path/to/file.py:function'` and return the function, or raise a one-line `RecipeError`"
     if not isinstance(spec, str) or spec.count(':') != 1 or not all(spec.split(':')):
-        raise RecipeError(f"--learner must look like 'package.module:function', got {spec!r}",
-                          "pass the module path and the name of a zero-argument function returning a Learner")
+        raise RecipeError(f"--learner must look like 'package.module:function' or 'file.py:function', got {spec!r}",
+                          "pass the module path (or file) and the name of a zero-argument function returning a Learner")
     mod_name, fn_name = spec.split(':')
     if os.getcwd() not in sys.path: sys.path.insert(0, os.getcwd())  # so `recipe audit --learner train:make` finds ./train.py
-    try: mod = importlib.import_module(mod_name)
+    try: mod = _import_file(Path(mod_name)) if mod_name.endswith('.py') or os.sep in mod_name else importlib.import_module(mod_name)
+    except RecipeError: raise
     except Exception as e:
-        raise RecipeError(f"cannot import module {mod_name!r} ({type(e).__name__}: {e})".replace('\n', ' '),
-                          "check the module path, and run recipe from the folder that contains it") from None
+        raise RecipeError(f"cannot import {mod_name!r} ({type(e).__name__}: {e})".replace('\n', ' '),
+                          "check the module path or file, and run recipe from the folder that contains it") from e
     fn = getattr(mod, fn_name, None)
     if not callable(fn):
-        raise RecipeError(f"module {mod_name!r} has no function {fn_name!r}", f"pass one of its functions, e.g. {mod_name}:make_learner")
+        raise RecipeError(f"{mod_name!r} has no function {fn_name!r}", f"pass one of its functions, e.g. {mod_name}:make_learner")
     return fn
 
 def learner_from(spec:str) -> Learner:
     "Call the factory named by `spec` and check that it returns a `Learner`"
-    learn = load_factory(spec)()
+    fn = load_factory(spec)
+    try: learn = fn()
+    except Exception as e:
+        msg = f"{e}".splitlines()[0] if f"{e}".strip() else ''
+        raise RecipeError(f"{spec}() raised {type(e).__name__}" + (f": {msg}" if msg else ''),
+                          "fix the factory so that it builds the Learner (run with --debug for the traceback)") from e
     if not isinstance(learn, Learner):
         raise RecipeError(f"{spec}() returned {type(learn).__name__}, not a fastai Learner",
                           "make the function return a Learner, e.g. Learner(dls, model, loss_func=...)")
     return learn
 
-# %% ../nbs/90_cli.ipynb #8820b17f
+# %% ../nbs/90_cli.ipynb #ca8ca43b
 def main(argv:list=None) -> int:
     "The `recipe` console command; returns the exit code (0 passed, 1 a check failed, 2 bad usage)"
     p = argparse.ArgumentParser(prog='recipe', description="Checks from Karpathy's recipe for training neural nets, on a fastai Learner")
     sub = p.add_subparsers(dest='cmd', metavar='command')
     a = sub.add_parser('audit', help="run the recipe's automatic checks on a Learner and print the report")
-    a.add_argument('--learner', metavar='MODULE:FUNCTION', help="zero-argument factory returning a Learner (default: a small classifier on scikit-learn's digits)")
+    a.add_argument('--learner', metavar='MODULE:FUNCTION', help="zero-argument factory returning a Learner, in a module or a file "
+                   "(pkg.train:make_learner or train.py:make_learner; default: a small classifier on scikit-learn's digits)")
     a.add_argument('--json', metavar='PATH', help='also write the report as JSON')
     a.add_argument('--suites', nargs='+', metavar='SUITE', help=f"run only these suites, from {list(AUDIT_SUITES)}")
     a.add_argument('-q', '--quiet', action='store_true', help='print only the final table')
+    a.add_argument('--debug', action='store_true', help='print the traceback of an error, not just its one line')
     try: args = p.parse_args(argv)
     except SystemExit as e: return int(e.code or 0)
     if args.cmd is None:
@@ -100,9 +120,11 @@ def main(argv:list=None) -> int:
         learn = learner_from(args.learner) if args.learner else None
         rep = audit(learn, suites=args.suites, verbose=not args.quiet)
     except RecipeError as e:
+        if args.debug and e.__cause__ is not None: traceback.print_exception(e.__cause__)
         print(f"recipe: error: {e}", file=sys.stderr)
         return 2
-    print(f"\n{rep}\n({time.perf_counter() - t0:.1f}s)", flush=True)
+    # rows were printed as the checks finished: end with the count; with --quiet, print the whole table once
+    print(f"{rep}\n({time.perf_counter() - t0:.1f}s)" if args.quiet else f"\n{rep.title}: {rep.summary()} ({time.perf_counter() - t0:.1f}s)", flush=True)
     if args.json: rep.to_json(args.json)
     return 0 if rep.ok else 1
 

@@ -134,6 +134,15 @@ class Report:
         return '\n'.join([f"{self.title}: {self.summary()}", line(hdr)] + [line(r) for r in rows])
     __repr__ = __str__
 
+_WIDTHS = (4, 20, 44, 32)  # status, check, measured, expected: the columns of a row printed as a check finishes
+
+def _row(f=None):
+    "One finding as a fixed-width row (the column names when `f` is None), so rows printed one by one line up"
+    cols = ('', 'check', 'measured', 'expected', 'advice') if f is None else (
+        _TEXT_MARKS[f.status], f.name, _fmt(f.value), _fmt(f.expected), f.advice)
+    cut = lambda s, w: s if len(s) <= w else s[:w - 3] + '...'
+    return ('  '.join(cut(c, w).ljust(w) for c, w in zip(cols, _WIDTHS)) + '  ' + cols[4]).rstrip()
+
 Finding._repr_markdown_ = lambda self: Report([self], title=self.name)._repr_markdown_()
 
 # %% ../nbs/00_core.ipynb #7cf01aa3
@@ -395,7 +404,7 @@ def run_checks(checks:dict, # maps a check's name to a zero-argument callable re
         for o in L(f):
             o.details.setdefault('seconds', round(time.perf_counter() - t0, 3))
             rep.add(o)
-            if verbose and not in_notebook(): print(str(o), flush=True)
+            if verbose and not in_notebook(): print(_row(o), flush=True)
     return rep
 
 # %% ../nbs/00_core.ipynb #0cf7bec4
