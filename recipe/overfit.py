@@ -10,7 +10,7 @@ from functools import partial
 from types import SimpleNamespace
 import numpy as np, torch
 from torch import nn
-from .core import Finding, Report, RecipeError, check_learner, preserve_state, loss_kind, rank_world
+from .core import Finding, Report, RecipeError, check_learner, preserve_state, loss_kind, rank_world, plain_model
 from fastcore.basics import store_attr, ifnone, patch
 from fastcore.foundation import L
 from fastai.callback.core import Callback, CancelBatchException, CancelValidException, TrainEvalCallback
@@ -294,11 +294,21 @@ class _FusedParams:
         self.k.par_fold[(self.P,)](self.a, self.a, self.fold, ri, un, self.P, -1, BS=64)
 
 # %% ../nbs/03_overfit.ipynb #4d9acf67
+_SATURATING = (nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid)
+_NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
+
+def _vanishing_cause(model):
+    "What in `model` can make gradients vanish, in words"
+    sat = Counter(type(m).__name__ for m in model.modules() if isinstance(m, _SATURATING))
+    if sat: return f"the model's {', '.join(f'{n} {k}' for k, n in sat.items())} layers each pass back a fraction of the gradient: use ReLU-like activations"
+    if not any(isinstance(m, _NORMS) for m in model.modules()): return "the model has no normalisation layer: add BatchNorm or LayerNorm, or check the early layers' init"
+    return "check the init of the early layers (too small?) and for a detached or scaled-down path near the input"
+
 class TrainingHealth(Callback):
     "Per-layer gradient norms, update/weight ratios, activation statistics and the loss, kept on the device; `report()` diagnoses"
     order,run_valid = MixedPrecision.order+0.5,False  # after fp16's callback, before `GradientClip` (order 11) clips the gradients
     thresholds = dict(explode=10., # exploding: the largest gradient norm over its median in the first 10% of steps
-                      vanish=1e-3, vanish_warn=1e-2, # vanishing: smallest over largest ||grad||/||weight|| across weight layers
+                      vanish=1e-3, vanish_warn=1e-2, # vanishing: ||grad||/||weight|| of the first quarter of weight layers over the last quarter's
                       update=(3e-5, 3e-2), # update/weight ratio band: 1.5 decades either side of the 1e-3 rule of thumb
                       dead=0.5, dead_warn=0.2, # dying ReLU: fraction of ReLU units never active in the last epoch
                       unstable=0.1, spike=2., # unstable loss: mean |step-to-step change| in the second half over the first loss
@@ -322,6 +332,7 @@ class TrainingHealth(Callback):
         named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         self.names,self.ps = [n for n, _ in named],[p for _, p in named]
         self.is_weight = np.array([p.ndim >= 2 for p in self.ps], dtype=bool)
+        self._vanish_cause = _vanishing_cause(plain_model(self.model))   # read now: the learner is gone when `report` runs
         self.mods = _hook_modules(self.model, self.modules) if self.acts else L()
         self.hooks = [m.register_forward_hook(partial(self._act_hook, j)) for j, m in enumerate(self.mods)]
         self._calls,self.act_names,self.is_relu,self.units = None,[],np.zeros(0, dtype=bool),np.zeros(0, dtype=int)
@@ -652,14 +663,17 @@ def _vanishing(th, t):
     rel = th.rel_grad[th.stepped][:, th.is_weight]
     rel = rel[np.isfinite(rel).all(1)]
     if rel.shape[1] < 2 or len(rel) == 0: return Finding('vanishing_gradients', 'skip', advice='needs two or more weight layers and a recorded step')
-    mx = rel.max(1)
-    ratio = float(np.median(np.where(mx > 0, rel.min(1) / np.where(mx > 0, mx, 1), 0.)))
+    # early layers against late ones: in a healthy deep net (a ResNet, say) the relative gradients of single layers spread over
+    # two decades, the first convolution often getting the largest; vanishing is the input end getting orders of magnitude less
+    k = max(1, rel.shape[1] // 4)
+    with np.errstate(divide='ignore'): lg = np.log10(np.maximum(rel, 1e-45))
+    ratio = float(np.median(10 ** (lg[:, :k].mean(1) - lg[:, -k:].mean(1))))
     status = 'fail' if ratio < t['vanish'] else 'warn' if ratio < t['vanish_warn'] else 'pass'
     names = list(np.array(th.names)[th.is_weight])
     per = dict(zip(names, np.median(rel, 0).tolist()))
-    return Finding('vanishing_gradients', status, ratio, (t['vanish_warn'], 1.),
-                   '' if status == 'pass' else f"{min(per, key=per.get)} gets {ratio:.2g}x the relative gradient of {max(per, key=per.get)}: use ReLU-like activations, normalisation, residual connections or a better init",
-                   dict(rel_grad=per))
+    adv = '' if status == 'pass' else (f"the first {k} weight layer(s) ({names[0]}...) get {ratio:.2g}x the relative gradient of the last {k}: "
+                                       + th.__dict__.get('_vanish_cause', 'check the early layers'))
+    return Finding('vanishing_gradients', status, ratio, f"> {t['vanish_warn']:g}", adv, dict(rel_grad=per, first=names[:k], last=names[-k:]))
 
 def _update_ratio(th, t):
     if not th.updates: return Finding('update_to_weight', 'skip', advice='recorded with updates=False')

@@ -197,6 +197,16 @@ class EMA(Callback):
         self.live = _avg_tensors(self.learn.model, self.buffers)
         with torch.no_grad(): self.avg,self.tmp = [t.detach().clone() for t in self.live],[t.detach().clone() for t in self.live]
         self.count = 0
+        if type(self) is EMA: self._check_horizon()
+
+    def _check_horizon(self):
+        "Warn when the fit is too short for the decay: the share of the starting weights left in the average is decay**steps"
+        steps = getattr(self.learn, 'n_epoch', 1) * len(self.dls.train)
+        self.init_share = 0. if self.warmup else self.decay ** steps
+        if self.init_share > 0.1:
+            warnings.warn(f"EMA(decay={self.decay:g}) averages over about {1 / (1 - self.decay):.0f} steps, but this fit has {steps}: "
+                          f"{self.init_share:.0%} of the final average is the starting weights; pass warmup=True, or decay={1 - 3 / steps:.3g} or lower",
+                          stacklevel=2)
 
     def weight(self):
         "Weight of the new weights in this update: 1-decay (host arithmetic on a Python int, no device sync)"
