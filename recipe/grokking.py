@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_grokking.ipynb #1a736b1d
 from __future__ import annotations
-from .core import RecipeError, Finding, Report, rank_world, plain_model  # first: it quiets a torch warning fastai's import triggers
+from .core import RecipeError, Finding, Report, rank_world, plain_model, loss_kind  # first: it quiets a torch warning fastai's import triggers
 import copy, math, time
 from functools import partial
 import numpy as np, torch
@@ -320,6 +320,10 @@ class GrokkingMonitor(Callback):
         **detect # `mem_thresh`, `gen_thresh`, `norm_drop`, `loss_drop` for `grokking_steps`
     ): store_attr(); self.detect = detect
     def before_fit(self):
+        try: kind = loss_kind(self.learn)
+        except RecipeError: kind = None
+        if kind != 'ce': raise RecipeError("GrokkingMonitor follows a classifier's accuracy, and this learner's loss is not a cross-entropy",
+                                           "use it on a single-label classifier (CrossEntropyLossFlat)")
         self.n,self.rows,self.norms,self.hist = 0,[],[],None
         self.rank,self.world_size = rank_world()  # under DDP: validate on rank 0 alone, average the training columns when read
     def after_batch(self):
@@ -328,7 +332,11 @@ class GrokkingMonitor(Callback):
         with torch.no_grad():
             vl, va = self._valid() if self.rank == 0 else (self.learn.loss.new_zeros(()), self.learn.loss.new_zeros(()))
             ps = [p for p in self.model.parameters() if p.requires_grad]
-            ta = (self.pred.argmax(-1) == self.yb[0]).float().mean()
+            pred, y = self.pred, self.yb[0]
+            if pred.ndim != 2 or y.numel() != len(pred):   # shapes are known on the host: no sync
+                raise RecipeError(f"GrokkingMonitor needs one class per item, got predictions {tuple(pred.shape)} for targets {tuple(y.shape)}",
+                                  "use it on a single-label classifier")
+            ta = (pred.argmax(-1) == y.reshape(-1)).float().mean()   # fastai's tabular targets come as a column
             self.rows.append(torch.stack([self.learn.loss.detach().float(), ta, vl, va, _weight_norm(ps)]))
             if hasattr(self.model, 'input_norms'): self.norms.append(self.model.input_norms().detach())
         if self.stop_at is not None and len(self.rows) % self.read_every == 0:
@@ -337,8 +345,12 @@ class GrokkingMonitor(Callback):
         m = plain_model(self.model)  # the weights are the same on every rank; a forward through DDP would be a collective
         tr = m.training
         m.eval(); l, c, n = 0., 0., 0
-        for xb, yb in self.dls.valid:
-            out, yb = m(xb).as_subclass(torch.Tensor), yb.as_subclass(torch.Tensor)  # fastai's tensor types don't mix in `cross_entropy`
+        k = getattr(self.dls, 'n_inp', 1)   # read after fastai's first batch, which has cached it: no extra pass over the data
+        for b in self.dls.valid:
+            out = m(*b[:k])
+            if isinstance(out, (tuple, list)): out = out[0]   # a model returning a tuple: the prediction first, as fastai's RNNCallback keeps
+            # fastai's tensor types don't mix in `cross_entropy`
+            out, yb = out.float().as_subclass(torch.Tensor), b[k].as_subclass(torch.Tensor).reshape(-1).long()
             l = l + F.cross_entropy(out, yb, reduction='sum'); c = c + (out.argmax(-1) == yb).sum(); n += len(yb)
         m.train(tr)
         return l / n, c / n

@@ -311,7 +311,8 @@ class TrainingHealth(Callback):
                       vanish=1e-3, vanish_warn=1e-2, # vanishing: ||grad||/||weight|| of the first quarter of weight layers over the last quarter's
                       update=(3e-5, 3e-2), # update/weight ratio band: 1.5 decades either side of the 1e-3 rule of thumb
                       dead=0.5, dead_warn=0.2, # dying ReLU: fraction of ReLU units never active in the last epoch
-                      unstable=0.1, spike=2., # unstable loss: mean |step-to-step change| in the second half over the first loss
+                      unstable=0.1, noise=2.5, spike=2., # unstable loss: mean |step-to-step change| in the second half over the first
+                      # loss, and over `noise` times what sampling a batch explains
                       converge=0.9) # no convergence: the final loss (median of the last 10%) over the first loss
     def __init__(self,
         every:int=1, # record every `every`-th training step; the host reads the records once per epoch
@@ -331,13 +332,16 @@ class TrainingHealth(Callback):
     def before_fit(self):
         named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         self.names,self.ps = [n for n, _ in named],[p for _, p in named]
-        self.is_weight = np.array([p.ndim >= 2 for p in self.ps], dtype=bool)
+        # weight layers: matrices and kernels; an embedding is a lookup table that only the rows in the batch update
+        emb = {id(m.weight) for m in self.model.modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))}
+        self.is_weight = np.array([p.ndim >= 2 and id(p) not in emb for p in self.ps], dtype=bool)
         self._vanish_cause = _vanishing_cause(plain_model(self.model))   # read now: the learner is gone when `report` runs
         self.mods = _hook_modules(self.model, self.modules) if self.acts else L()
         self.hooks = [m.register_forward_hook(partial(self._act_hook, j)) for j, m in enumerate(self.mods)]
         self._calls,self.act_names,self.is_relu,self.units = None,[],np.zeros(0, dtype=bool),np.zeros(0, dtype=int)
         self._zero = torch.zeros((), device=self.ps[0].device if self.ps else 'cpu')
         self._one = torch.ones((), device=self._zero.device)  # the loss scale when there is none
+        self._nan,self._no_items = torch.full((), float('nan'), device=self._zero.device),False
         self._prev = [torch.empty_like(p) for p in self.ps] if self.updates else None
         self._hist,self._on,self._rows,self._outs = {k: [] for k in _HIST},False,0,[]
         self.world_size = rank_world()[1]  # more than 1: the records are combined across the ranks when read
@@ -355,7 +359,7 @@ class TrainingHealth(Callback):
         "The epoch's buffers: loss, grad/weight/update norms per parameter, activation sums per call, and unit-fired flags"
         P,K,U,dev = len(self.ps),len(self._calls or ()),int(self.units.sum()),self._zero.device
         nan = lambda *s: torch.full((n,) + s, float('nan'), device=dev)
-        return nan(),nan(2, P),nan(P),nan(2, K),torch.zeros((n, U), dtype=torch.uint8, device=dev)
+        return nan(2),nan(2, P),nan(P),nan(2, K),torch.zeros((n, U), dtype=torch.uint8, device=dev)   # loss: (loss, its standard error)
 
     def _drop_graphs(self): self._g_pre,self._g_post,self._g_act = None,None,None  # they write to buffers that moved
 
@@ -485,7 +489,7 @@ class TrainingHealth(Callback):
     def after_loss(self):
         if not self._on: return
         loss = self.learn.loss.detach()  # a new tensor every step: copied eagerly (a graph would read the old one)
-        self._loss.index_copy_(0, self._ri, (loss.float().mean() if loss.ndim else loss.float()).view(1))
+        self._loss.index_copy_(0, self._ri, torch.stack([loss.float().mean(), self._loss_se()]).view(1, 2))
         if not self._outs: return
         if self._calls is None: self._set_calls()
         calls, outs = [j for j, _ in self._outs], [o for _, o in self._outs]
@@ -500,6 +504,19 @@ class TrainingHealth(Callback):
             self._n = [_n_sample(o, self.act_sample) for o in outs]  # the same layout: the same element counts
         self._counts.append(self._n)
         if plan is not None and self._fused: self.fused_steps['act'] += 1
+
+    def _loss_se(self):
+        "The standard error of this batch's loss, from its per-item losses: the noise that sampling a batch alone puts in it"
+        if self.__dict__.get('_no_items'): return self._nan
+        try:
+            yb = self.learn.yb
+            with torch.no_grad(), self.learn.loss_not_reduced(): li = self.learn.loss_func(self.learn.pred, *yb)
+            n = len(yb[0]) if len(yb) else len(li)
+            li = li.detach().float().reshape(n, -1).mean(1)   # per item (a mask's pixels or a sequence's tokens averaged)
+            return li.std() / math.sqrt(n) if n > 1 else self._nan
+        except Exception:   # a loss that cannot give per-item values: no noise estimate (the loss alone is judged)
+            self._no_items = True
+            return self._nan
 
     def _loss_scale(self):
         "The scale of mixed precision's `GradScaler` (a tensor on the device, updated in place), or None: no scaler"
@@ -567,9 +584,10 @@ class TrainingHealth(Callback):
         if int(n[0]) == 0: return 0
         counts = torch.tensor([c if len(c) == K else [float('nan')] * K for c in self._counts[:r]], dtype=torch.float32, device=dev)
         act = self._act[:r].clone(); act[:, 1] **= 2  # norms to sums of squares, which add up
-        flat = torch.cat([self._loss[:r] / self.world_size, act.view(-1), counts.view(-1)])
+        flat = torch.cat([(self._loss[:r] / self.world_size).view(-1), act.view(-1), counts.view(-1)])
         dist.all_reduce(flat)  # one collective for all of them
-        loss, act, counts = flat.split([r, act.numel(), r * K])
+        loss, act, counts = flat.split([2 * r, act.numel(), r * K])
+        loss = loss.view(r, 2); loss[:, 1] /= math.sqrt(self.world_size)   # the mean of the ranks' batches: a smaller standard error
         act = act.view(r, 2, K); act[:, 1] = act[:, 1].sqrt()
         self._loss[:r],self._act[:r],self._counts = loss,act,counts.view(r, K).cpu().tolist()
         dist.all_reduce(self._alive[:r], dist.ReduceOp.MAX)  # a unit fired if it fired on any rank
@@ -584,7 +602,8 @@ class TrainingHealth(Callback):
         if r == 0: return
         h['step'].append(np.array(self._steps[:r])); h['epoch_idx'].append(np.full(r, self.epoch))
         stepped = np.array(self._stepped_rows[:r], dtype=bool); h['stepped'].append(stepped)
-        h['loss'].append(self._loss[:r].cpu().numpy().copy())  # a copy: the buffers are reused next epoch (on a CPU, `.numpy()` shares them)
+        loss = self._loss[:r].cpu().numpy().copy()  # a copy: the buffers are reused next epoch (on a CPU, `.numpy()` shares them)
+        h['loss'].append(loss[:, 0]); h['loss_se'].append(loss[:, 1])
         gw, un = self._gw[:r].cpu().numpy().copy(), self._un[:r].cpu().numpy().copy()
         gw[~stepped], un[~stepped] = np.nan, np.nan  # steps the optimizer did not take (fp16 skipped them, a callback cancelled them)
         h['grad'].append(gw[:, 0]); h['weight'].append(gw[:, 1]); h['update'].append(un)
@@ -640,7 +659,7 @@ class TrainingHealth(Callback):
         "The total gradient norm per step, over all parameters"
         return np.sqrt((self.grad ** 2).sum(1))
 
-_HIST = ('step', 'epoch_idx', 'stepped', 'loss', 'grad', 'weight', 'update', 'act_mean', 'act_std', 'dead', 'epoch_dead')
+_HIST = ('step', 'epoch_idx', 'stepped', 'loss', 'loss_se', 'grad', 'weight', 'update', 'act_mean', 'act_std', 'dead', 'epoch_dead')
 
 # %% ../nbs/03_overfit.ipynb #a3e42f91
 def _early(x, frac=0.1): return x[:max(1, int(len(x) * frac))]
@@ -702,13 +721,17 @@ def _unstable(th, t):
     loss = th.loss
     if len(loss) < 8: return Finding('unstable_loss', 'skip', advice=f'only {len(loss)} steps recorded, need 8')
     if not np.isfinite(loss).all(): return Finding('unstable_loss', 'fail', float('inf'), (0, t['unstable']), 'the loss became NaN or inf: lower the learning rate')
-    half = loss[len(loss) // 2:]
-    osc = float(np.abs(np.diff(half)).mean() / abs(loss[0]))
+    h = len(loss) // 2
+    jump = np.abs(np.diff(loss[h:])).mean()
+    osc = float(jump / abs(loss[0]))
+    # two batches' losses differ by sqrt(2/pi)*sqrt(2)*se = 1.128*se on average from sampling alone (se: the batch loss's standard error)
+    se = th.loss_se[h:] if 'loss_se' in th._hist and len(th.loss_se) == len(loss) else np.full(len(loss) - h, np.nan)
+    noise = float(jump / (1.128 * np.nanmean(se))) if np.isfinite(se).any() and np.nanmean(se) > 0 else None
     sp = _spikes(loss, t['spike'])
-    ok = osc <= t['unstable']
-    return Finding('unstable_loss', 'pass' if ok else 'warn', osc, (0, t['unstable']),
-                   '' if ok else f"the loss jumps by {osc:.0%} of its initial value between steps: lower the learning rate or use larger batches",
-                   dict(spikes=[int(th.step[i]) for i in sp]))
+    ok = osc <= t['unstable'] or (noise is not None and noise <= t['noise'])
+    adv = '' if ok else (f"the loss jumps by {osc:.0%} of its initial value between steps" +
+                         (f", {noise:.2g}x what sampling a batch explains" if noise is not None else '') + ": lower the learning rate or use larger batches")
+    return Finding('unstable_loss', 'pass' if ok else 'warn', osc, (0, t['unstable']), adv, dict(spikes=[int(th.step[i]) for i in sp], noise_ratio=noise))
 
 def _no_convergence(th, t):
     loss = th.loss

@@ -205,6 +205,10 @@ class SampleScores(Callback):
     def after_loss(self):
         if not self.training or self.epoch >= len(self.loss_hist): return
         pred, y, i, e = self.pred.detach().float().as_subclass(Tensor), self.yb[0].as_subclass(Tensor), self.ids, self.epoch
+        if pred.ndim != 2 or y.numel() != len(pred):   # shapes are known on the host: no sync
+            raise RecipeError(f"SampleScores needs one class per item, got predictions {tuple(pred.shape)} for targets {tuple(y.shape)} "
+                              "(a mask or a sequence per item?)", "score items of a single-label classifier")
+        y = y.reshape(-1).long()   # fastai's tabular targets come as a column
         p = pred.softmax(-1)
         # EL2N = ||softmax - onehot||_2 (Paul et al. 2021), without building the one-hot: |p|^2 - 2 p_y + 1
         self.el2n_hist[e, i] = (p.pow(2).sum(-1) - 2 * p.gather(-1, y[:, None])[:, 0] + 1).clamp_min(0).sqrt()
