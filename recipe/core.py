@@ -244,8 +244,16 @@ def seed_all(seed:int=42, # seed for python, numpy, torch (and CUDA)
         if hasattr(dl, 'rng'): dl.rng = random.Random(seed + i)
 
 # %% ../nbs/00_core.ipynb #60fb8af2
+import types
+from fastai.data.load import DataLoader as _FaDataLoader
+from fastai.optimizer import _BaseOptimizer
+# objects compared by identity: big ones whose contents are digested elsewhere, and functions
+_BY_ID = (nn.Module, Learner, DataLoaders, _FaDataLoader, torch.utils.data.DataLoader, torch.optim.Optimizer, _BaseOptimizer,
+          types.FunctionType, types.MethodType, types.BuiltinFunctionType, partial, type)
+
 def _clone(o):
     if isinstance(o, torch.Tensor): return o.detach().clone()
+    if isinstance(o, _BY_ID): return o   # a model, a loader, a function: kept as the same object, not copied
     if isinstance(o, dict): return {k: _clone(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)): return type(o)(_clone(v) for v in o)
     return copy.copy(o)
@@ -315,13 +323,6 @@ def preserve_state(learn:Learner):
     finally: snap.restore()
 
 # %% ../nbs/00_core.ipynb #efcab436
-import types
-from fastai.data.load import DataLoader as _FaDataLoader
-from fastai.optimizer import _BaseOptimizer
-# objects compared by identity: big ones whose contents are digested elsewhere, and functions
-_BY_ID = (nn.Module, Learner, DataLoaders, _FaDataLoader, torch.utils.data.DataLoader, torch.optim.Optimizer, _BaseOptimizer,
-          types.FunctionType, types.MethodType, types.BuiltinFunctionType, partial, type)
-
 def _digest(h, o, depth=0):
     "Feed `o` into the hash `h`: tensors by dtype, shape and bytes, containers item by item, other objects by type and identity"
     if isinstance(o, torch.Tensor):
@@ -330,8 +331,11 @@ def _digest(h, o, depth=0):
         if t.numel(): h.update(t.cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     elif isinstance(o, np.ndarray): h.update(f"A{o.dtype}{o.shape}".encode() + np.ascontiguousarray(o).tobytes())
     elif o is None or isinstance(o, (bool, int, float, str, bytes, np.generic)): h.update(repr(o).encode())
-    elif depth > 4 or isinstance(o, _BY_ID) or not hasattr(o, '__dict__') and not isinstance(o, (dict, list, tuple)):
-        h.update(f"{type(o).__name__}@{id(o)}".encode())
+    elif isinstance(o, _BY_ID): h.update(f"{type(o).__name__}@{id(o)}".encode())
+    elif not hasattr(o, '__dict__') and not isinstance(o, (dict, list, tuple, L)):   # a device, a dtype, an enum: by value if shown
+        r = repr(o)
+        h.update(f"{type(o).__name__}:{r if ' at 0x' not in r else id(o)}".encode())
+    elif depth > 6: h.update(type(o).__name__.encode())   # deep inside: the kind of object only (no address: it may be built anew)
     elif isinstance(o, dict):
         for k, v in o.items(): _digest(h, k, depth + 1); _digest(h, v, depth + 1)
     elif isinstance(o, (list, tuple, L)):

@@ -6,11 +6,12 @@
 from __future__ import annotations
 import math, random, time, contextlib
 from functools import partial
-import numpy as np, torch, torch.nn.functional as F
+import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from .core import *   # first: it silences a torch deprecation warning that importing fastai triggers
 from .core import _rng_states, _set_rng_states, _progress
 from fastcore.basics import *
 from fastcore.meta import delegates
+from fastcore.xtras import is_listy
 from fastai.torch_core import to_device
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
@@ -65,6 +66,8 @@ def eval_view(dl, # a fastai `DataLoader`, usually `dls.train`
         for h in holders: h.split_idx = 1
         new = dl.new(shuffle=False, drop_last=False, **({} if bs is None else dict(bs=bs)))
         random.setstate(st)   # creating a fastai `DataLoader` draws from Python's RNG
+        # in the dataset's order, even where the loader sorts (fastai's `SortedDL` batches texts by length): positions are indices
+        if getattr(new, 'indexed', False) and new.n is not None: new.get_idxs = lambda: list(range(new.n))
         yield new
     finally:
         for h, o in zip(holders, old): h.split_idx = o
@@ -75,12 +78,37 @@ def _n_inp(dl):
 
 def _plain(o): return o.as_subclass(torch.Tensor) if isinstance(o, torch.Tensor) else o
 
+def _pad(dl):
+    "The padding index of fastai's text loaders (`Pad_Chunk` or `pad_input_chunk` in `before_batch`), else None"
+    for f in getattr(getattr(dl, 'before_batch', None), 'fs', []):
+        if hasattr(f, 'pad_idx'): return int(f.pad_idx)
+        if getattr(getattr(f, 'func', f), '__name__', '') == 'pad_input_chunk': return int(getattr(f, 'keywords', {}).get('pad_idx', 1))
+    return None
+
+def _is_stream(dl):
+    "A language-model loader (fastai's `LMDataLoader`): its items are windows cut from one stream of tokens"
+    return any(c.__name__ == 'LMDataLoader' for c in type(dl).__mro__)
+
+def _classes(dls):
+    "Names of the target classes: the targets' vocab (the last one when the inputs have one too, as in text), or a mask's codes"
+    try: v = dls.vocab
+    except Exception: v = None
+    if v is not None and len(v) and is_listy(v[-1]): v = v[-1]   # fastai's `get_c` reads it the same way
+    if v is None:
+        for f in getattr(getattr(dls.train, 'after_item', None), 'fs', []):   # `MaskBlock(codes=...)` adds `AddMaskCodes`
+            if getattr(f, 'codes', None) is not None: v = f.codes; break
+    return None if v is None else list(v)
+
 # %% ../nbs/01_data.ipynb #a29fa4dd
 def _bits(x):
     "Each item of `x` as int64 words: the bit pattern of its float32 values, or its integers"
     x = x.flatten(1)
     if x.is_floating_point(): return (x.float() + 0.).contiguous().view(torch.int32).long()
     return x.long()
+
+def _fit_width(x, n):
+    "`x` (bs, m) pooled or stretched to `n` columns, so items of another width still compare"
+    return x if x.shape[1] == n else F.adaptive_avg_pool1d(x[:, None], n)[:, 0] if x.shape[1] else x.new_zeros(len(x), n)
 
 def _signature(xs, size=4, finite=False):
     "A coarse view of each item: a `size`x`size` channel-mean thumbnail for images, else at most `size**2` pooled features"
@@ -90,48 +118,80 @@ def _signature(xs, size=4, finite=False):
     x = x.reshape(len(x), 1, -1) if x.ndim <= 2 else x.flatten(2)
     return F.adaptive_avg_pool1d(x, min(size * size, x.shape[-1])).mean(1)
 
+def _view(xs, size=8, max_dim=4096, finite=False):
+    "A finer view of each item, as one vector: images pooled to at most `size`x`size` per channel, other inputs flat (at most `max_dim` numbers)"
+    parts = []
+    for o in xs:
+        o = o.float()
+        if o.ndim == 4: o = F.adaptive_avg_pool2d(o, (min(size, o.shape[2]), min(size, o.shape[3])))
+        parts.append(o.flatten(1))
+    x = torch.cat(parts, 1)
+    if not finite: x = torch.nan_to_num(x, 0., 0., 0.)
+    return _fit_width(x, max_dim) if x.shape[1] > max_dim else x
+
+def _scale(s):
+    "Per-column spread of a first batch, floored at a tenth of the typical column's, so a column that barely moves there does not dominate"
+    sd = s.std(0) if len(s) > 1 else torch.ones_like(s[0])
+    ref = sd[sd > 0].median() if (sd > 0).any() else torch.ones((), device=s.device)
+    return sd.clamp(min=0.1 * float(ref))
+
 class ItemHasher:
-    "Exact (two 64-bit) and near (quantised thumbnail) hashes of a batch of items, computed where the batch lives"
+    "Exact hashes (128 bits), near hashes (a quantised thumbnail) and a 32-number sketch of a batch of items, computed where the batch lives"
     def __init__(self,
         size:int=4, # thumbnail side (or `size**2` pooled features) of the near-duplicate signature
         step:float=0.5, # quantisation step of the signature, in standard deviations of the first batch
-        n_grids:int=8, # offset quantisation grids; items that agree on any one are near duplicates
-        seed:int=0 # seed of the random hash tables
+        n_grids:int=8, # offset quantisation grids; items that agree on any one are near-duplicate candidates
+        dim:int=32, # numbers in each item's sketch, the random projection that near candidates are measured with
+        sketch_size:int=8, # images are pooled to at most this side per channel before the projection
+        seed:int=0 # seed of the random tables and of the projection
     ):
-        store_attr(); self.mu = self.sd = None; self.tabs = {}
+        store_attr(); self.mu = self.sd = self.vmu = self.vsd = None; self.tabs = {}
 
-    def _tab(self, n, k, device):
-        "A fixed random int64 table of shape (n, k); one per length, so equal inputs hash equally"
-        key = (n, k, str(device))
-        if key not in self.tabs:
-            g = torch.Generator().manual_seed(self.seed + 7919 * n + k)
-            self.tabs[key] = torch.randint(-2**62, 2**62, (n, k), generator=g, dtype=torch.int64).to(device)
-        return self.tabs[key]
+    def _tab(self, i, n, k, device):
+        "Rows 0..n-1 of a fixed random int64 table numbered `i`: the same rows whatever `n`, so a sequence hashes alike in any width"
+        key = (i, k, str(device))
+        t = self.tabs.get(key, torch.zeros(0, k, dtype=torch.int64, device=device))
+        while len(t) < n:   # grow in blocks of 4096 rows, each seeded by its position
+            g = torch.Generator().manual_seed(self.seed + 7919 * i + 104729 * (len(t) // 4096 + 1) + k)
+            t = torch.cat([t, torch.randint(-2**62, 2**62, (4096, k), generator=g, dtype=torch.int64).to(device)])
+        self.tabs[key] = t
+        return t[:n]
 
-    def exact(self, xs):
-        "(bs, 2) int64: a 128-bit hash of the bytes of each item's inputs (int64 arithmetic wraps around)"
-        v = torch.cat([_bits(o) for o in xs], 1)
-        t = self._tab(v.shape[1], 2, v.device)
-        return torch.stack([(v * t[:, 0]).sum(1), (v * t[:, 1]).sum(1)], 1)
+    def exact(self, xs, pad:int=None):
+        "(bs, 2) int64: a 128-bit hash of the bytes of each item's inputs, skipping the token `pad` in integer inputs (int64 arithmetic wraps around)"
+        h = 0
+        for i, o in enumerate(xs):
+            v = _bits(o)
+            t = self._tab(i, v.shape[1], 2, v.device)
+            if pad is not None and not o.is_floating_point():
+                keep = v != pad   # each token is weighted by its position among the tokens that are not padding
+                t, v = t[(keep.cumsum(1) - 1).clamp(min=0)], v * keep
+                h = h + (v[..., None] * t).sum(1) + keep.sum(1, keepdim=True) * self._tab(1000 + i, 1, 2, v.device)
+            else: h = h + torch.stack([(v * t[:, 0]).sum(1), (v * t[:, 1]).sum(1)], 1)
+        return h
 
-    def near(self, xs, finite=False):
-        "(bs, n_grids) int64: one hash per offset grid of the quantised signature"
+    def near(self, xs, finite=False, codes=None):
+        "(bs, n_grids) int64: one hash per offset grid of the quantised signature of float inputs `xs`, plus `codes` (a hash of the integer inputs)"
         s = _signature(xs, self.size, finite)
         if self.mu is None:   # the first batch fixes the scale, so every later batch (and split) uses the same grid
-            self.mu, sd = s.mean(0), s.std(0) if len(s) > 1 else torch.ones_like(s[0])
-            fallback = sd[sd > 0].mean() if (sd > 0).any() else torch.ones((), device=s.device)
-            self.sd = torch.where(sd > 0, sd, fallback)
+            self.mu, self.sd = s.mean(0), _scale(s)
             g = torch.Generator().manual_seed(self.seed)
             self.offs = torch.rand(self.n_grids, s.shape[1], generator=g).to(s.device)
+        s = _fit_width(s, len(self.mu))
         q = torch.floor((s - self.mu)[:, None] / (self.sd * self.step) + self.offs).long()
-        return (q * self._tab(q.shape[-1], 1, q.device)[:, 0]).sum(-1)
+        h = (q * self._tab(2000, q.shape[-1], 1, q.device)[:, 0]).sum(-1)
+        return h if codes is None else h + codes[:, None]
 
-# %% ../nbs/01_data.ipynb #bb35e616
-def _features(xs):
-    "Inputs as (bs, channels, positions): channels of an image or signal, else one channel per feature"
-    if len(xs) == 1 and xs[0].ndim >= 3: return xs[0].flatten(2).float()
-    return torch.cat([o.reshape(len(o), -1).float() for o in xs], 1)[:, :, None]
+    def sketch(self, xs, finite=False):
+        "(bs, dim) float32: a fixed random projection of each item's standardised finer view; distances between items survive it"
+        v = _view(xs, self.sketch_size, finite=finite)
+        if self.vmu is None:
+            self.vmu, self.vsd = v.mean(0), _scale(v)
+            g = torch.Generator().manual_seed(self.seed + 1)
+            self.proj = (torch.randn(v.shape[1], self.dim, generator=g) / math.sqrt(self.dim)).to(v.device)
+        return ((_fit_width(v, len(self.vmu)) - self.vmu) / self.vsd) @ self.proj
 
+# %% ../nbs/01_data.ipynb #fdc68391
 def _first_true(mask, offset, k):
     "Up to `k` positions (plus `offset`) where `mask` is True"
     return (mask.nonzero()[:k, 0] + offset).tolist() if k > 0 else []
@@ -149,16 +209,52 @@ class _Rows:
         if self.n is None: return np.concatenate(self.parts) if self.parts else None
         return None if self.a is None else self.a[:self.i]
 
+class _Moments:
+    "Running count, sum and sum of squares per unit (image channel, or feature) of one float input, and its range per position"
+    def __init__(self): self.cnt = self.s1 = self.s2 = self.lo = self.hi = None
+    def add(self, o):
+        "Add a batch; return the mask of items holding a non-finite value (None when there are none) and the number of such values"
+        x = (o.flatten(2) if o.ndim >= 3 else o.reshape(len(o), -1, 1)).float()   # (bs, units, positions)
+        c1, c2 = x.sum(0, dtype=torch.float64), (x * x).sum(0, dtype=torch.float64)
+        bad, n_bad = None, 0
+        if bool(torch.isfinite(c1).all() and torch.isfinite(c2).all()):   # a NaN or inf anywhere shows in the sums
+            c0 = torch.full((x.shape[1],), len(x) * x.shape[2], dtype=torch.float64, device=x.device)
+            mn, mx = torch.aminmax(x, dim=0)
+        else:
+            fin = torch.isfinite(x)
+            bad, n_bad = ~fin.flatten(1).all(1), int((~fin).sum())
+            x0 = torch.where(fin, x, 0.).double()
+            c0, c1, c2 = fin.sum((0, 2)).double(), x0.sum(0), (x0 * x0).sum(0)
+            mn, mx = torch.where(fin, x, math.inf).amin(0), torch.where(fin, x, -math.inf).amax(0)
+        c1, c2 = c1.sum(1), c2.sum(1)
+        if self.cnt is None: self.cnt, self.s1, self.s2, self.lo, self.hi = c0, c1, c2, mn, mx
+        else:
+            if mn.shape != self.lo.shape:   # positions differ between batches: keep one range per unit
+                f = lambda t, op: op(t, 1, keepdim=True)
+                self.lo, self.hi, mn, mx = f(self.lo, torch.amin), f(self.hi, torch.amax), f(mn, torch.amin), f(mx, torch.amax)
+            self.cnt, self.s1, self.s2 = self.cnt + c0, self.s1 + c1, self.s2 + c2
+            self.lo, self.hi = torch.minimum(self.lo, mn), torch.maximum(self.hi, mx)
+        return bad, n_bad
+    def result(self):
+        c = self.cnt.clamp(min=1)
+        mean = self.s1 / c
+        std = (self.s2 / c - mean ** 2).clamp(min=0).sqrt()
+        return dict(mean=mean.cpu().numpy(), std=std.cpu().numpy(), pos_min=self.lo.cpu().numpy(), pos_max=self.hi.cpu().numpy())
+
+def _len(o):
+    try: return len(o)
+    except TypeError: return None
+
 class SplitScan:
-    "What one streaming pass over a split measured: counts, per-position moments and ranges, labels and hashes"
+    "What one streaming pass over a split measured: per-input moments and ranges, targets, hashes and sketches"
     def __init__(self, name, dl, hasher, max_items=None, n_first=10, show=False):
         self.name,self.n_dataset,self.n_batches = name,_len(dl.dataset),_len(dl)
-        t0, n, self.n_inp = time.perf_counter(), 0, _n_inp(dl)
+        t0, n, self.n_inp, self.pad, self.stream = time.perf_counter(), 0, _n_inp(dl), _pad(dl), _is_stream(dl)
         self.x_bad = self.x_bad_values = self.y_bad = 0
         n_max = self.n_dataset if max_items is None or self.n_dataset is None else min(self.n_dataset, max_items)
-        self.x_bad_idx, self.y_bad_idx, ys, hs, ns = [], [], _Rows(n_max), _Rows(n_max), _Rows(n_max)
-        cnt = s1 = s2 = lo = hi = None
-        self.x_shape = self.x_dtype = self.y_dtype = None
+        self.x_bad_idx, self.y_bad_idx = [], []
+        rows = {k: _Rows(n_max) for k in ('y', 'y_range', 'exact', 'near', 'sketch')}
+        moments, counts, self.x_shapes, self.x_dtypes, self.y_dtype = None, None, None, None, None
         with eval_view(dl) as e, torch.no_grad():
             for b in _progress(e, f'scanning {name}', show=show):
                 b = tuple(_plain(o) for o in b)
@@ -166,69 +262,113 @@ class SplitScan:
                     if n >= max_items: break
                     b = tuple(o[:max_items - n] for o in b)
                 xs, yb = b[:self.n_inp], b[self.n_inp:]
-                if self.x_shape is None: self.x_shape, self.x_dtype = tuple(xs[0].shape[1:]), xs[0].dtype
-                x = _features(xs)
-                c1, c2 = x.sum(0, dtype=torch.float64), (x * x).sum(0, dtype=torch.float64)
-                c0 = torch.full_like(c1, len(x))
-                finite = bool(torch.isfinite(c1).all() and torch.isfinite(c2).all())   # a NaN or inf anywhere shows in the sums
-                if finite: mn, mx = torch.aminmax(x, dim=0)
-                else:
-                    fin = torch.isfinite(x)
-                    bad = ~fin.flatten(1).all(1)
-                    self.x_bad_values += int((~fin).sum()); self.x_bad += int(bad.sum())
-                    self.x_bad_idx += _first_true(bad, n, n_first - len(self.x_bad_idx))
-                    x0 = torch.where(fin, x, 0.).double()
-                    c0, c1, c2 = fin.sum(0).double(), x0.sum(0), (x0 * x0).sum(0)
-                    mn, mx = torch.where(fin, x, math.inf).amin(0), torch.where(fin, x, -math.inf).amax(0)
-                if cnt is None: cnt, s1, s2, lo, hi = c0, c1, c2, mn, mx
-                else: cnt, s1, s2, lo, hi = cnt + c0, s1 + c1, s2 + c2, torch.minimum(lo, mn), torch.maximum(hi, mx)
+                if moments is None:
+                    self.x_shapes, self.x_dtypes = [tuple(o.shape[1:]) for o in xs], [o.dtype for o in xs]
+                    moments = [_Moments() if o.is_floating_point() else None for o in xs]
+                bad = None
+                for m, o in zip(moments, xs):
+                    if m is None: continue
+                    bi, nb = m.add(o)
+                    if bi is not None: bad, self.x_bad_values = bi if bad is None else bad | bi, self.x_bad_values + nb
+                if bad is not None:
+                    self.x_bad += int(bad.sum()); self.x_bad_idx += _first_true(bad, n, n_first - len(self.x_bad_idx))
                 y = yb[0] if len(yb) == 1 else None
                 if y is not None:
-                    self.y_dtype = y.dtype
+                    self.y_dtype, yf = y.dtype, y.reshape(len(y), -1)
                     if y.is_floating_point():
-                        ybad = ~torch.isfinite(y.reshape(len(y), -1)).all(1)
+                        ybad = ~torch.isfinite(yf).all(1)
                         self.y_bad += int(ybad.sum())
                         self.y_bad_idx += _first_true(ybad, n, n_first - len(self.y_bad_idx))
-                    ys.add(y.reshape(len(y), -1))
-                hs.add(hasher.exact(xs)); ns.add(hasher.near(xs, finite))
+                    if yf.shape[1] > 1 and not y.is_floating_point() and y.dtype != torch.bool:
+                        # one class index per pixel or token (a mask, the next tokens): counted, and each item's range kept
+                        rows['y_range'].add(torch.stack([yf.amin(1), yf.amax(1)], 1) if yf.numel() else yf.new_zeros(len(yf), 2))
+                        v = yf[(yf >= 0) & (yf < 2**20)].long().flatten()
+                        c = torch.bincount(v).cpu().numpy() if len(v) else np.zeros(0, np.int64)
+                        counts = c if counts is None else np.pad(counts, (0, max(0, len(c) - len(counts)))) + np.pad(c, (0, max(0, len(counts) - len(c))))
+                    else: rows['y'].add(yf)
+                fl = [o for o in xs if o.is_floating_point()]
+                codes = [o for o in xs if not o.is_floating_point()]
+                rows['exact'].add(hasher.exact(xs, self.pad))
+                if fl:   # near copies are judged on the float inputs; integer inputs (codes) must match exactly
+                    code_h = hasher.exact(codes, self.pad)[:, 0] if codes else None
+                    rows['near'].add(hasher.near(fl, bad is None, code_h)); rows['sketch'].add(hasher.sketch(fl, bad is None))
                 n += len(xs[0])
         self.n_items = n
-        self.hashes, self.near = [ifnone(r.get(), np.zeros((0, k), np.int64)) for r, k in ((hs, 2), (ns, hasher.n_grids))]
-        y = ys.get()
+        self.hashes = ifnone(rows['exact'].get(), np.zeros((0, 2), np.int64))
+        self.near, self.sketch = rows['near'].get(), rows['sketch'].get()
+        y = rows['y'].get()
         self.y = y[:, 0] if y is not None and y.shape[1] == 1 else y
-        if cnt is not None:
-            c = cnt.sum(1).clamp(min=1)
-            self.mean = (s1.sum(1) / c).cpu().numpy()
-            self.std = (s2.sum(1) / c - (s1.sum(1) / c) ** 2).clamp(min=0).sqrt().cpu().numpy()
-            self.pos_min, self.pos_max = lo.cpu().numpy(), hi.cpu().numpy()
-        else: self.mean = self.std = self.pos_min = self.pos_max = None
+        self.y_range, self.y_counts = rows['y_range'].get(), counts
+        self.inputs = [self._input(i, m, dl) for i, m in enumerate(moments or [])]
+        fl = [u for u in self.inputs if u['float']]
+        cat = lambda k: np.concatenate([u[k] for u in fl]) if fl else None
+        self.mean, self.std = cat('mean'), cat('std')   # per unit, over every float input
+        if len(fl) == 1: self.pos_min, self.pos_max = fl[0]['pos_min'], fl[0]['pos_max']
+        else: self.pos_min, self.pos_max = (None, None) if not fl else (cat('lo')[:, None], cat('hi')[:, None])
         self.seconds = time.perf_counter() - t0
+
+    def _input(self, i, m, dl):
+        "What is known of input `i`: its kind, its units' names, and (float inputs) moments and ranges"
+        shape, dtype = self.x_shapes[i], self.x_dtypes[i]
+        u = dict(index=i, shape=shape, dtype=dtype, float=m is not None)
+        if m is None: return dict(u, kind='integers', names=None)
+        u.update(m.result())
+        u['lo'], u['hi'] = u['pos_min'].min(1), u['pos_max'].max(1)
+        kind = 'channels' if len(shape) >= 2 else 'features'
+        names = getattr(dl.dataset, 'cont_names', None)   # a table's continuous columns (fastai's `TabularPandas`)
+        if kind == 'features' and names is not None and len(names) == len(u['mean']): kind, names = 'columns', list(names)
+        else: names = [f"{kind[:-1]} {j}" for j in range(len(u['mean']))]
+        return dict(u, kind=kind, names=names)
 
     @property
     def is_class(self):
         "Targets are one integer class index per item"
         return self.y is not None and self.y.ndim == 1 and self.y_dtype is not None and not self.y_dtype.is_floating_point and self.y_dtype != torch.bool
-    def __repr__(self): return f"SplitScan({self.name}: {self.n_items} items, inputs {self.x_shape} {self.x_dtype}, {self.seconds:.2f}s)"
+    @property
+    def is_dense(self):
+        "Targets are integer class indices, one per pixel or token"
+        return self.y_range is not None
+    def __repr__(self):
+        ins = ', '.join(f"{u['shape']} {str(u['dtype'])[6:]}" for u in self.inputs)
+        return f"SplitScan({self.name}: {self.n_items} items, inputs {ins}, {self.seconds:.2f}s)"
 
-def _len(o):
-    try: return len(o)
-    except TypeError: return None
-
-# %% ../nbs/01_data.ipynb #6d633352
+# %% ../nbs/01_data.ipynb #1814c9da
 class DataScan:
     "The scans of a `DataLoaders`' splits, sharing one hasher so hashes compare across splits"
-    def __init__(self, dls, splits, vocab, hasher): store_attr(); self._cache = {}
+    def __init__(self, dls, splits, hasher):
+        store_attr(); self._cache = {}
+        self.classes, self.stream = _classes(dls), self.train.stream
     def __getitem__(self, split): return self.splits[split]
     @property
     def train(self): return self.splits['train']
     @property
     def valid(self): return self.splits['valid']
     @property
+    def vocab(self): return self.classes
+    @property
     def seconds(self): return sum(s.seconds for s in self.splits.values())
     def groups(self):
         "Exact-duplicate group of every train item then every valid item, and the number of groups"
         if 'groups' not in self._cache: self._cache['groups'] = _group_ids(np.concatenate([self.train.hashes, self.valid.hashes]))
         return self._cache['groups']
+    def nn_distance(self, n_query:int=500, n_ref:int=20000):
+        "Median distance, in the sketch, from a sample of training items to the nearest other (not identical) training item"
+        if 'nn' not in self._cache: self._cache['nn'] = _median_nn(self.train.sketch, n_query, n_ref)
+        return self._cache['nn']
+    def candidates(self):
+        "Near-candidate pairs of distinct inputs, as pairs of `groups()` ids, and their sketch distance over `nn_distance`"
+        if 'cand' not in self._cache:
+            tr, va = self.train, self.valid
+            if tr.near is None or va.near is None: self._cache['cand'] = None
+            else:
+                inv, ng = self.groups()
+                first = np.unique(inv, return_index=True)[1]   # one item per distinct input: exact copies are the exact checks' business
+                near, sk = np.concatenate([tr.near, va.near])[first], np.concatenate([tr.sketch, va.sketch])[first]
+                p = _candidates(near, sk[:, 0])
+                d = np.sqrt(((sk[p[:, 0]] - sk[p[:, 1]]).astype(np.float64) ** 2).sum(1)) if len(p) else np.zeros(0)
+                nn = self.nn_distance()
+                self._cache['cand'] = (p, d / nn if nn > 0 else np.full(len(p), math.inf))
+        return self._cache['cand']
     def __repr__(self): return f"DataScan({', '.join(map(repr, self.splits.values()))})"
 
 def _group_ids(h):
@@ -237,6 +377,36 @@ def _group_ids(h):
     _, inv = np.unique(h, axis=0, return_inverse=True)
     inv = inv.reshape(-1)
     return inv, int(inv.max()) + 1
+
+def _spread(n, k):
+    "At most `k` positions spread evenly over `range(n)`"
+    return np.unique(np.linspace(0, n - 1, min(n, k)).round().astype(np.int64)) if n else np.zeros(0, np.int64)
+
+def _median_nn(s, n_query=500, n_ref=20000):
+    "Median distance from `n_query` rows of `s` to their nearest other row among `n_ref`, ignoring rows equal to the query"
+    if s is None or len(s) < 2: return math.nan
+    q, r = torch.from_numpy(s[_spread(len(s), n_query)]), torch.from_numpy(s[_spread(len(s), n_ref)])
+    best = []
+    for c in q.split(256):
+        d = torch.cdist(c, r, compute_mode='donot_use_mm_for_euclid_dist')   # exact: the item itself comes out as 0
+        best.append(torch.where(d > 0, d, math.inf).amin(1))
+    b = torch.cat(best)
+    b = b[torch.isfinite(b)]
+    return float(b.median()) if len(b) else math.nan
+
+def _candidates(keys, order, max_per_item:int=8):
+    "Pairs (i < j) of rows sharing a value in a column of `keys`: all pairs of a small group, each row's `max_per_item` next rows along `order` in a large one"
+    out = []
+    for k in range(keys.shape[1]):
+        o = np.lexsort((order, keys[:, k])); kk = keys[o, k]
+        for d in range(1, max_per_item + 1):   # rows sharing a key are contiguous: once no row matches the one d places on, none further does
+            same = np.flatnonzero(kk[d:] == kk[:-d])
+            if len(same) == 0: break
+            a, b = o[same], o[same + d]
+            out.append((np.minimum(a, b), np.maximum(a, b)))
+    if not out: return np.zeros((0, 2), np.int64)
+    k = np.unique(np.concatenate([a * len(keys) + b for a, b in out]))   # each pair once
+    return np.stack([k // len(keys), k % len(keys)], 1)
 
 @contextlib.contextmanager
 def _torch_threads(n):
@@ -258,7 +428,7 @@ def scan_data(dls:DataLoaders, # the data to scan
     try:
         with _torch_threads(threads): splits = {s: SplitScan(s, _dl(dls, s), hasher, max_items, show=verbose) for s in _SPLITS}
     finally: _set_rng_states(rng)   # iterating a DataLoader draws from torch's RNG
-    return DataScan(dls, splits, getattr(dls, 'vocab', None), hasher)
+    return DataScan(dls, splits, hasher)
 
 def _scan(dls, scan):
     _check_dls(dls)
@@ -288,76 +458,124 @@ def check_nan_inf(dls:DataLoaders, scan:DataScan=None) -> Finding:
     return Finding('nan_inf', 'fail', n, 0, details=d,
                    advice=f"non-finite values in {where}: fix or drop those items (log of 0? division by 0? missing values?)")
 
-# %% ../nbs/01_data.ipynb #ebc74ce3
+# %% ../nbs/01_data.ipynb #ecda9dd5
+def _tables(sc):
+    "The float inputs of a scan, each with its units' root mean square"
+    return [dict(u, rms=np.sqrt(u['mean'] ** 2 + u['std'] ** 2)) for u in sc.inputs if u['float']]
+
 def check_input_scale(dls:DataLoaders, scan:DataScan=None,
-                      max_abs_mean:float=1., # largest healthy |mean| of a channel or feature
-                      std_range:tuple=(0.2, 5.) # healthy range of a channel's or feature's standard deviation
+                      max_rms:float=10., # largest healthy root mean square of a channel, column or feature: 0-255 pixels or values in the thousands are far above
+                      min_rms:float=0.1 # smallest healthy root mean square of an image channel, a column, or a plain feature vector as a whole
                      ) -> Finding:
-    "Warn when the training inputs' per-channel (or per-feature) mean and std are far from 0 and 1"
+    "Warn when an image channel, a continuous column or a feature is an order of magnitude too large, or an input too small"
     sc = _scan(dls, scan).train
-    expected = f"|mean| <= {max_abs_mean:g}, std in [{std_range[0]:g}, {std_range[1]:g}]"
-    if sc.mean is None: return Finding('input_scale', 'skip', advice='no training items to measure')
-    m, s = sc.mean, sc.std
+    fl = _tables(sc)
+    if not fl: return Finding('input_scale', 'skip', advice='the inputs are integer codes or token ids, which the model embeds: there is nothing to normalise')
+    if sc.n_items == 0: return Finding('input_scale', 'skip', advice='no training items to measure')
+    big, tiny = [], []
+    for u in fl:
+        big += [(u['names'][j], float(u['rms'][j])) for j in np.flatnonzero(u['rms'] > max_rms)]
+        live = u['std'] > 0   # a unit that never changes is `constant_features`' business
+        if u['kind'] == 'features':   # a plain vector, maybe a flattened image whose border pixels are always blank: judged as a whole
+            rms = float(np.sqrt((u['rms'][live] ** 2).mean())) if live.any() else math.inf
+            if rms < min_rms: tiny.append((f"input {u['index']}", rms))
+        else: tiny += [(u['names'][j], float(u['rms'][j])) for j in np.flatnonzero(live & (u['rms'] < min_rms))]
+    m, s = np.concatenate([u['mean'] for u in fl]), np.concatenate([u['std'] for u in fl])
+    kind = fl[0]['kind'] if len({u['kind'] for u in fl}) == 1 else 'units'
     value = (f"mean {m[0]:.3g}, std {s[0]:.3g}" if len(m) == 1 else
-             f"mean in [{m.min():.3g}, {m.max():.3g}], std in [{s.min():.3g}, {s.max():.3g}] over {len(m)} channels")
-    bad = np.flatnonzero((np.abs(m) > max_abs_mean) | (s < std_range[0]) | (s > std_range[1]))
-    d = dict(mean=m, std=s, bad_channels=bad[:20], n_bad=len(bad))
-    if len(bad) == 0: return Finding('input_scale', 'pass', value, expected, details=d)
+             f"mean in [{m.min():.3g}, {m.max():.3g}], std in [{s.min():.3g}, {s.max():.3g}] over {len(m)} {kind}")
+    expected = f"rms in [{min_rms:g}, {max_rms:g}]"
+    d = dict(mean=m, std=s, rms=np.concatenate([u['rms'] for u in fl]), names=sum([u['names'] for u in fl], []),
+             too_large=[n for n, _ in big], too_small=[n for n, _ in tiny])
+    if not big and not tiny: return Finding('input_scale', 'pass', value, expected, details=d)
+    fix = 'add Normalize to the procs' if any(u['kind'] == 'columns' for u in fl) else 'add Normalize to the batch transforms (Normalize.from_stats(mean, std))'
+    msgs = ([f"{len(big)} too large ({', '.join(f'{n} rms {v:.3g}' for n, v in big[:3])}{', ...' if len(big) > 3 else ''})"] if big else []) + \
+           ([f"{len(tiny)} too small ({', '.join(f'{n} rms {v:.2g}' for n, v in tiny[:3])})"] if tiny else [])
     return Finding('input_scale', 'warn', value, expected, details=d,
-                   advice=f"{len(bad)} of {len(m)} channels look unnormalised: add Normalize (e.g. Normalize.from_stats(mean, std)) to the batch transforms")
+                   advice=f"{'; '.join(msgs)}: {fix}, or check how the values were scaled")
 
-# %% ../nbs/01_data.ipynb #8b01d3d7
+# %% ../nbs/01_data.ipynb #9c3b58ec
 def check_constant_features(dls:DataLoaders, scan:DataScan=None) -> Finding:
-    "Warn on channels (images) or features (vectors) that take a single value over the whole training set"
+    "Warn on image channels, table columns or features that take a single value over the whole training set"
     sc = _scan(dls, scan).train
-    if sc.pos_min is None: return Finding('constant_features', 'skip', advice='no training items to measure')
-    const = np.flatnonzero(sc.pos_min.min(1) == sc.pos_max.max(1))
-    kind = 'channels' if sc.pos_min.shape[1] > 1 else 'features'
-    # in images, a pixel that never changes (a border) is normal; a whole constant channel is not
-    d = dict(constant=const[:50], n_constant=len(const), kind=kind, constant_positions=int((sc.pos_min == sc.pos_max).sum()))
-    if len(const) == 0: return Finding('constant_features', 'pass', 0, 0, details=d)
+    fl = [u for u in sc.inputs if u['float']]
+    if not fl: return Finding('constant_features', 'skip', advice='the inputs are integer codes or token ids: nothing to measure')
+    if sc.n_items == 0: return Finding('constant_features', 'skip', advice='no training items to measure')
+    const, names, n_blank, off = [], [], 0, 0
+    for u in fl:
+        c = u['lo'] == u['hi']
+        if u['kind'] == 'features' and not c.all():
+            # in a plain vector that is a flattened image, a pixel that never leaves the image's darkest (or brightest) value is a
+            # blank border, not a broken feature; a feature stuck anywhere else is
+            blank = c & ((u['lo'] == u['lo'][~c].min()) | (u['lo'] == u['hi'][~c].max()))
+            c, n_blank = c & ~blank, n_blank + int(blank.sum())
+        const += (np.flatnonzero(c) + off).tolist(); names += [u['names'][j] for j in np.flatnonzero(c)]
+        off += len(c)
+    kind = fl[0]['kind'] if len({u['kind'] for u in fl}) == 1 else 'units'
+    d = dict(constant=np.array(const[:50], dtype=np.int64), names=names[:50], n_constant=len(const), kind=kind, blank=n_blank,
+             constant_positions=int(sum((u['pos_min'] == u['pos_max']).sum() for u in fl)))
+    if not const: return Finding('constant_features', 'pass', 0, 0, details=d)
     return Finding('constant_features', 'warn', len(const), 0, details=d,
-                   advice=f"{kind} {const[:8].tolist()} never change: they carry no information; drop them or check how they are built")
+                   advice=f"never changes: {', '.join(map(str, names[:8]))}{', ...' if len(names) > 8 else ''}; a constant carries no information: drop it or check how it is built")
 
-# %% ../nbs/01_data.ipynb #77bf34d2
+# %% ../nbs/01_data.ipynb #76363385
 def _n_classes(scan, n_out=None):
-    "Number of classes: the vocab's length, else the model's outputs, else the largest label seen plus one"
-    if scan.vocab is not None: return len(scan.vocab)
+    "Number of classes: the targets' vocab (or a mask's codes), else the model's outputs, else the largest label seen plus one"
+    if scan.classes is not None: return len(scan.classes)
     if n_out is not None: return n_out
-    return int(max(scan.train.y.max(initial=-1), scan.valid.y.max(initial=-1))) + 1
+    hi = [sc.y.max(initial=-1) for sc in scan.splits.values() if sc.is_class] + \
+         [sc.y_range[:, 1].max(initial=-1) for sc in scan.splits.values() if sc.is_dense]
+    return int(max(hi, default=-1)) + 1
+
+def _counts(sc, k):
+    "Items (or pixels, or tokens) of each class in [0, k) of a split"
+    if sc.is_dense: c = sc.y_counts if sc.y_counts is not None else np.zeros(0, np.int64)
+    else: c = np.bincount(sc.y[(sc.y >= 0) & (sc.y < k)].astype(np.int64), minlength=k)   # out-of-range labels are `label_range`'s business
+    return np.pad(c, (0, max(0, k - len(c))))[:k]
+
+_STREAM = "language-model items are windows cut from one stream of text, not documents"
 
 def check_class_balance(dls:DataLoaders, scan:DataScan=None,
                         max_ratio:float=10., # largest healthy ratio between the most and the least frequent class
-                        n_out:int=None # number of classes the model predicts, when there is no vocab
+                        n_out:int=None, # number of classes the model predicts, when there is no vocab
+                        pred_prior=None # the model's mean predicted probability of each class, e.g. from `learn.inspect_data()`
                        ) -> Finding:
-    "Counts per class in each split; warn on strong imbalance and on classes missing from a split"
+    "Counts per class in each split; warn on strong imbalance the model does not expect, and on classes missing from a split"
     scan = _scan(dls, scan)
-    if not (scan.train.is_class and scan.valid.is_class):
-        return Finding('class_balance', 'skip', advice='targets are not one class index per item (regression or multi-label)')
+    tr, va = scan.train, scan.valid
+    if scan.stream: return Finding('class_balance', 'skip', advice=f"{_STREAM}: the next tokens are as frequent as the language makes them")
+    dense = tr.is_dense and va.is_dense
+    if not (dense or (tr.is_class and va.is_class)):
+        return Finding('class_balance', 'skip', advice='targets are not class indices (regression or multi-label)')
     k = _n_classes(scan, n_out)
-    ok = lambda y: y[(y >= 0) & (y < k)]   # out-of-range labels are `label_range`'s business
-    tr, va = np.bincount(ok(scan.train.y), minlength=k), np.bincount(ok(scan.valid.y), minlength=k)
-    p = tr / max(tr.sum(), 1)
+    ctr, cva = _counts(tr, k), _counts(va, k)
+    p = ctr / max(ctr.sum(), 1)
     # a well-initialised classifier predicts the prior at init, so its loss is the prior's entropy
     entropy = float(-(p[p > 0] * np.log(p[p > 0])).sum())
-    ratio = tr.max() / tr[tr > 0].min() if tr.any() else math.inf
-    only_tr, only_va = np.flatnonzero((tr > 0) & (va == 0)), np.flatnonzero((va > 0) & (tr == 0))
-    d = dict(train=tr, valid=va, prior_entropy=entropy, uniform_entropy=math.log(k), only_train=only_tr, only_valid=only_va,
-             vocab=None if scan.vocab is None else list(scan.vocab))
+    ratio = float(ctr.max() / ctr[ctr > 0].min()) if ctr.any() else math.inf
+    only_tr, only_va = np.flatnonzero((ctr > 0) & (cva == 0)), np.flatnonzero((cva > 0) & (ctr == 0))
+    pred = None if pred_prior is None else np.asarray(pred_prior, dtype=np.float64)
+    # the fix for imbalance is a last layer whose bias gives the prior: a model that already predicts it (within 2x) needs nothing
+    matched = pred is not None and len(pred) == k and bool((np.abs(np.log(pred[p > 0] / p[p > 0])) <= math.log(2)).all())
+    d = dict(train=ctr, valid=cva, prior_entropy=entropy, uniform_entropy=math.log(k) if k else math.nan, only_train=only_tr, only_valid=only_va,
+             vocab=scan.classes, per='pixel or token' if dense else 'item', pred_prior=pred, prior_matched=matched)
     msgs = []
-    if ratio > max_ratio: msgs.append(f"classes are imbalanced {ratio:.3g}:1: init the last layer's bias to log(prior) and watch per-class metrics")
+    if ratio > max_ratio and not dense and not matched:
+        msgs.append(f"classes are imbalanced {ratio:.3g}:1: init the last layer's bias to log(prior) and watch per-class metrics")
     if len(only_va): msgs.append(f"classes {only_va.tolist()} are in valid but never in train")
     if len(only_tr): msgs.append(f"classes {only_tr.tolist()} are in train but never in valid: they are never evaluated")
-    return Finding('class_balance', 'warn' if msgs else 'pass', float(ratio), f"<= {max_ratio:g}", '; '.join(msgs), d)
+    expected = 'every class in both splits' if dense else f"<= {max_ratio:g}" + (" or the prior predicted" if pred is not None else '')
+    return Finding('class_balance', 'warn' if msgs else 'pass', ratio, expected, '; '.join(msgs), d)
 
-# %% ../nbs/01_data.ipynb #9c3b58ec
+# %% ../nbs/01_data.ipynb #39f3443f
 def check_label_range(dls:DataLoaders, scan:DataScan=None,
-                      n_out:int=None, # outputs of the model, e.g. from `learn.inspect_data()`
+                      n_out:int=None, # outputs of the model per item (or per pixel or token), e.g. from `learn.inspect_data()`
                       loss:str=None # loss kind ('ce', 'bce', 'mse', 'l1') or a loss function, to check the targets' dtype
                      ) -> Finding:
-    "Fail on class indices outside the vocab or the model's outputs, and on targets of the wrong dtype for the loss"
+    "Fail on class indices outside the classes or the model's outputs, and on targets of the wrong dtype for the loss"
     scan = _scan(dls, scan)
     if loss is not None and not isinstance(loss, str): loss = loss_kind(loss)
+    if scan.train.is_dense: return _dense_range(scan, n_out, loss)
     ys = [sc.y for sc in scan.splits.values() if sc.y is not None and len(sc.y)]
     if not ys: return Finding('label_range', 'skip', advice='no single target per item to check')
     fin = np.concatenate([y[np.isfinite(y)].ravel() for y in ys])   # NaNs are `nan_inf`'s business
@@ -370,8 +588,8 @@ def check_label_range(dls:DataLoaders, scan:DataScan=None,
     k = _n_classes(scan, n_out)
     exp = (0, k - 1)
     if loss in ('mse', 'l1'): return fail(f"targets are class indices but the loss is {loss}: use CrossEntropyLossFlat, or float targets", exp)
-    if scan.vocab is not None and n_out is not None and n_out != len(scan.vocab) and loss != 'bce':
-        return fail(f"the model has {n_out} outputs but the vocab has {len(scan.vocab)} classes: set the last layer's out_features to {len(scan.vocab)}", exp)
+    if scan.classes is not None and n_out is not None and n_out != k and loss != 'bce':
+        return fail(f"the model has {n_out} outputs but the vocab has {k} classes: set the last layer's out_features to {k}", exp)
     bad = {s: np.flatnonzero((sc.y < 0) | (sc.y >= k))[:10] for s, sc in scan.splits.items()}
     n_bad = {s: int(((sc.y < 0) | (sc.y >= k)).sum()) for s, sc in scan.splits.items()}
     if sum(n_bad.values()):
@@ -380,19 +598,26 @@ def check_label_range(dls:DataLoaders, scan:DataScan=None,
                     exp, bad=bad, n_bad=n_bad)
     return Finding('label_range', 'pass', (lo, hi), exp, details=dict(n_classes=k))
 
-# %% ../nbs/01_data.ipynb #77db5818
-_MAX_IDX = 10_000   # indices kept in a finding's details, so a report stays small enough to print and save
+def _dense_range(scan, n_out, loss):
+    "`check_label_range` for a class index per pixel or token: each item's smallest and largest index against the classes"
+    rs = {s: sc.y_range if sc.y_range is not None else np.zeros((0, 2), np.int64) for s, sc in scan.splits.items()}
+    lo = float(min((r[:, 0].min() for r in rs.values() if len(r)), default=math.nan))
+    hi = float(max((r[:, 1].max() for r in rs.values() if len(r)), default=math.nan))
+    k = _n_classes(scan, n_out)
+    exp = (0, k - 1)
+    fail = lambda msg, **d: Finding('label_range', 'fail', (lo, hi), exp, msg, d)
+    if loss in ('mse', 'l1'): return fail(f"targets are class indices (one per pixel or token) but the loss is {loss}: use CrossEntropyLossFlat(axis=1), or float targets")
+    if scan.classes is not None and n_out is not None and n_out != k and loss != 'bce':
+        return fail(f"the model has {n_out} outputs per pixel or token but there are {k} classes: make its last layer produce {k}")
+    bad = {s: np.flatnonzero((r[:, 0] < 0) | (r[:, 1] >= k)) for s, r in rs.items()}
+    if sum(len(b) for b in bad.values()):
+        return fail(f"{sum(len(b) for b in bad.values())} items hold class indices outside [0, {k - 1}], e.g. " +
+                    ', '.join(f"{s} items {b[:5].tolist()}" for s, b in bad.items() if len(b)) + ": fix the masks or the codes",
+                    bad={s: b[:10] for s, b in bad.items()}, n_bad={s: len(b) for s, b in bad.items()})
+    return Finding('label_range', 'pass', (lo, hi), exp, details=dict(n_classes=k, per='pixel or token'))
 
-def _components(keys):
-    "Label of each row such that rows sharing a value in any column of `keys` (transitively) share a label"
-    n = len(keys); lab = np.arange(n)
-    if n == 0: return lab
-    orders = [np.argsort(keys[:, k], kind='stable') for k in range(keys.shape[1])]
-    starts = [np.flatnonzero(np.r_[True, keys[o[1:], k] != keys[o[:-1], k]]) for k, o in enumerate(orders)]
-    while True:   # propagate the smallest label through each group until nothing changes (a few rounds)
-        old = lab.copy()
-        for o, st in zip(orders, starts): lab[o] = np.repeat(np.minimum.reduceat(lab[o], st), np.diff(np.r_[st, n]))
-        if (lab == old).all(): return lab
+# %% ../nbs/01_data.ipynb #a50829de
+_MAX_IDX = 10_000   # indices kept in a finding's details, so a report stays small enough to print and save
 
 def _groups_of(ids, k=5, size=5):
     "Up to `k` groups (lists of up to `size` row positions) among the rows of `ids` that share an id"
@@ -405,64 +630,92 @@ def _groups_of(ids, k=5, size=5):
         if len(res) == k: break
     return res
 
-def _dups_in(sc, inv):
-    "Exact and near (but not exact) duplicates within one split: extra copies, and example groups"
+def _first_in(inv, ng, lo, hi):
+    "The first row (counted from `lo`) of each group among rows [lo, hi) of `inv`; -1 for groups with none there"
+    f = np.full(ng, -1)
+    f[inv[lo:hi][::-1]] = np.arange(hi - lo)[::-1]
+    return f
+
+def _dups_in(scan, lo, hi, near):
+    "Exact and near (not exact) duplicates among rows [lo, hi): counts, example groups, copies, and the closest candidates that are not near"
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    inv_all, ng = scan.groups()
+    inv = inv_all[lo:hi]
     copies = np.ones(len(inv), bool)
     copies[np.unique(inv, return_index=True)[1]] = False   # every item but the first of its group is a copy
-    n_exact = int(copies.sum())
-    comp = _components(sc.near)
-    # count distinct exact groups per near component: k distinct items in a component are k-1 near copies
-    pairs = np.unique(np.stack([comp, inv], 1), axis=0) if len(comp) else np.zeros((0, 2), np.int64)
-    per_comp = np.bincount(pairs[:, 0], minlength=len(comp)) if len(pairs) else np.zeros(0, np.int64)
+    c = scan.candidates()
+    if c is None: return int(copies.sum()), None, _groups_of(inv), [], np.flatnonzero(copies), []
+    first = _first_in(inv_all, ng, lo, hi)
+    p, r = c
+    m = (first[p[:, 0]] >= 0) & (first[p[:, 1]] >= 0)   # both inputs occur in these rows
+    p, r = p[m], r[m]
+    e = p[r < near]
+    # inputs linked by near pairs, transitively: k distinct inputs in a linked set are k-1 near copies
+    _, lab = connected_components(coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(ng, ng)), directed=False)
+    comp = lab[inv]
+    per_comp = np.bincount(lab[np.unique(inv)], minlength=ng)
     n_near = int(np.clip(per_comp - 1, 0, None).sum())
-    # example near groups: components holding more than one distinct input
-    near_groups = _groups_of(np.where(per_comp[comp] > 1, comp, np.arange(len(comp)) + len(comp))) if len(comp) else []
-    return n_exact, n_near, _groups_of(inv), near_groups, np.flatnonzero(copies)
+    near_groups = _groups_of(np.where(per_comp[comp] > 1, comp, ng + np.arange(len(comp))))
+    o = np.argsort(r, kind='stable'); o = o[r[o] >= near]
+    closest = [(tuple(sorted((int(first[a]), int(first[b])))), float(v)) for (a, b), v in zip(p[o[:20]], r[o[:20]])]
+    return int(copies.sum()), n_near, _groups_of(inv), near_groups, np.flatnonzero(copies), closest
 
 def check_duplicates(dls:DataLoaders, scan:DataScan=None,
+                     near:float=0.1, # a near copy is closer to its partner than this fraction of the typical nearest-neighbour distance
                      max_examples:int=5 # example groups kept in the details
                     ) -> Finding:
-    "Warn on exact (same bytes) and near (same coarse thumbnail) duplicate inputs within the training set"
+    "Warn on exact (same bytes) and near (far closer than items usually are to each other) duplicate inputs within the training set"
     scan = _scan(dls, scan)
-    inv, _ = scan.groups()
-    ntr = scan.train.n_items
-    ex, nr, ex_g, nr_g, copies = _dups_in(scan.train, inv[:ntr])
-    vex, vnr, *_ = _dups_in(scan.valid, inv[ntr:])
+    if scan.stream: return Finding('duplicates', 'skip', advice=f"{_STREAM}: de-duplicate the texts before building the loaders")
+    ntr, nva = scan.train.n_items, scan.valid.n_items
+    ex, nr, ex_g, nr_g, copies, closest = _dups_in(scan, 0, ntr, near)
+    vex, vnr, *_ = _dups_in(scan, ntr, ntr + nva, near)
     pairs = [(('train', g[0]), ('train', g[1])) for g in (ex_g + nr_g)[:2 * max_examples]]
-    d = dict(exact=ex, near=nr, copy_idx=copies[:_MAX_IDX], exact_groups=ex_g[:max_examples], near_groups=nr_g[:max_examples],
-             valid_exact=vex, valid_near=vnr, pairs=pairs)
-    value = f"{ex} exact, {nr} near of {ntr}"
-    if ex + nr == 0: return Finding('duplicates', 'pass', value, '0 exact, 0 near', details=d)
-    return Finding('duplicates', 'warn', value, '0 exact, 0 near', details=d,
+    d = dict(exact=ex, near=nr or 0, copy_idx=copies[:_MAX_IDX], exact_groups=ex_g[:max_examples], near_groups=nr_g[:max_examples],
+             valid_exact=vex, valid_near=vnr or 0, pairs=pairs, nn_distance=scan.nn_distance(),
+             closest=[(('train', i), ('train', j)) for (i, j), _ in closest[:max_examples]], closest_ratio=[v for _, v in closest[:max_examples]])
+    value, exp = (f"{ex} exact, {nr} near of {ntr}", '0 exact, 0 near') if nr is not None else (f"{ex} exact of {ntr} (integer inputs)", '0 exact')
+    if ex + (nr or 0) == 0: return Finding('duplicates', 'pass', value, exp, details=d)
+    return Finding('duplicates', 'warn', value, exp, details=d,
                    advice=f"duplicates weigh some items more and inflate training metrics: look at them (show_pairs) and drop the copies")
 
-# %% ../nbs/01_data.ipynb #da3ab1c7
+# %% ../nbs/01_data.ipynb #291568c2
 def check_leakage(dls:DataLoaders, scan:DataScan=None,
+                  near:float=0.1, # a near leak is closer to a training item than this fraction of the typical nearest-neighbour distance
                   max_examples:int=8 # example pairs kept in the details
                  ) -> Finding:
     "Fail when validation inputs also appear exactly in the training set; warn when they appear nearly"
     scan = _scan(dls, scan)
+    if scan.stream: return Finding('leakage', 'skip', advice=f"{_STREAM}: make sure no text is in both splits before building the loaders")
     inv, ng = scan.groups()
     ntr, nva = scan.train.n_items, scan.valid.n_items
-    first_tr = np.full(ng, -1)
-    first_tr[inv[:ntr][::-1]] = np.arange(ntr)[::-1]   # the first training item of each group
-    partner = first_tr[inv[ntr:]]
+    first_tr, first_va = _first_in(inv, ng, 0, ntr), _first_in(inv, ng, ntr, ntr + nva)
+    partner = first_tr[inv[ntr:]]   # the first training copy of each valid item
     exact = np.flatnonzero(partner >= 0)
-    tr_near, va_near = scan.train.near, scan.valid.near
-    hit = np.zeros(nva, bool)
-    for k in range(va_near.shape[1]): hit |= np.isin(va_near[:, k], tr_near[:, k])
-    near = np.flatnonzero(hit & (partner < 0))
-    def near_partner(i):
-        k = next(k for k in range(va_near.shape[1]) if (tr_near[:, k] == va_near[i, k]).any())
-        return int(np.flatnonzero(tr_near[:, k] == va_near[i, k])[0])
+    c = scan.candidates()
+    near_idx, near_partner, closest = np.zeros(0, np.int64), {}, []
+    if c is not None:
+        p, r = np.concatenate([c[0], c[0][:, ::-1]]), np.concatenate([c[1], c[1]])   # both ways round: (training input, valid input)
+        m = (first_tr[p[:, 0]] >= 0) & (first_tr[p[:, 1]] < 0) & (first_va[p[:, 1]] >= 0)
+        p, r = p[m], r[m]
+        o = np.lexsort((r, p[:, 1]))   # by valid input, the closest training input first
+        p, r = p[o], r[o]
+        best = np.r_[True, p[1:, 1] != p[:-1, 1]] & (r < near)
+        near_partner = dict(zip(p[best, 1].tolist(), first_tr[p[best, 0]].tolist()))
+        near_idx = np.flatnonzero(np.isin(inv[ntr:], p[best, 1]))
+        o = np.argsort(r, kind='stable'); o = o[r[o] >= near][:max_examples]
+        closest = [((('valid', int(first_va[p[i, 1]])), ('train', int(first_tr[p[i, 0]]))), float(r[i])) for i in o]
     pairs = ([(('valid', int(i)), ('train', int(partner[i]))) for i in exact[:max_examples]] +
-             [(('valid', int(i)), ('train', near_partner(i))) for i in near[:max(0, max_examples - len(exact))]])
-    d = dict(exact=len(exact), near=len(near), exact_idx=exact[:_MAX_IDX], near_idx=near[:_MAX_IDX], pairs=pairs)
-    value, exp = f"{len(exact)} exact, {len(near)} near of {nva} valid items", '0 exact, 0 near'
+             [(('valid', int(i)), ('train', near_partner[int(inv[ntr + i])])) for i in near_idx[:max(0, max_examples - len(exact))]])
+    d = dict(exact=len(exact), near=len(near_idx), exact_idx=exact[:_MAX_IDX], near_idx=near_idx[:_MAX_IDX], pairs=pairs,
+             nn_distance=scan.nn_distance(), closest=[c for c, _ in closest], closest_ratio=[v for _, v in closest])
+    value, exp = f"{len(exact)} exact, {len(near_idx)} near of {nva} valid items", '0 exact, 0 near'
+    if c is None: value, exp = f"{len(exact)} exact of {nva} valid items (integer inputs)", '0 exact'
     if len(exact): return Finding('leakage', 'fail', value, exp, details=d,
                                   advice=f"valid items {exact[:5].tolist()} are copies of training items: the validation score is inflated; de-duplicate before splitting")
-    if len(near): return Finding('leakage', 'warn', value, exp, details=d,
-                                 advice=f"valid items {near[:5].tolist()} look like training items at low resolution: look at them (show_pairs)")
+    if len(near_idx): return Finding('leakage', 'warn', value, exp, details=d,
+                                     advice=f"valid items {near_idx[:5].tolist()} are near copies of training items: look at them (show_pairs)")
     return Finding('leakage', 'pass', value, exp, details=d)
 
 # %% ../nbs/01_data.ipynb #d3e71602
@@ -488,7 +741,7 @@ def check_label_conflicts(dls:DataLoaders, scan:DataScan=None,
     return Finding('label_conflicts', 'fail', len(bad), 0, details=d,
                    advice=f"{len(bad)} inputs appear with different labels ({n_items} items), e.g. {examples[0]}: fix the labels or drop the copies")
 
-# %% ../nbs/01_data.ipynb #eedcf0e1
+# %% ../nbs/01_data.ipynb #c6db8992
 _CHECKS = dict(empty=check_empty, nan_inf=check_nan_inf, input_scale=check_input_scale, constant_features=check_constant_features,
                class_balance=check_class_balance, label_range=check_label_range, duplicates=check_duplicates,
                leakage=check_leakage, label_conflicts=check_label_conflicts)
@@ -497,49 +750,75 @@ def inspect_data(dls:DataLoaders, # the data to inspect, e.g. `learn.dls`
                  max_items:int=None, # read at most this many items of each split (the first ones)
                  n_out:int=None, # outputs of the model, to check class indices against
                  loss=None, # loss kind or function, to check the targets' dtype
+                 pred_prior=None, # the model's mean predicted probability per class, so an imbalance it already predicts passes
                  verbose:bool=True # progress bars in a notebook, one line per check in a terminal
                 ) -> Report:
     "Every data check of the recipe's first step, from one streaming pass per split, as a `Report`"
     scan = scan_data(dls, max_items, verbose=verbose)
-    extra = dict(class_balance=dict(n_out=n_out), label_range=dict(n_out=n_out, loss=loss))
+    extra = dict(class_balance=dict(n_out=n_out, pred_prior=pred_prior), label_range=dict(n_out=n_out, loss=loss))
     checks = {k: partial(f, dls, scan, **extra.get(k, {})) for k, f in _CHECKS.items()}
     if scan.train.n_items == 0 or scan.valid.n_items == 0:   # nothing to measure: say so, once
         checks = dict(empty=checks['empty'], **{k: partial(Finding, k, 'skip', advice='a split is empty') for k in list(_CHECKS)[1:]})
     return run_checks(checks, title='inspect_data', verbose=verbose)
 
-# %% ../nbs/01_data.ipynb #e63988ea
-def _n_out(learn):
-    "Width of the model's output on one validation batch, or None when the forward fails"
+# %% ../nbs/01_data.ipynb #f8ec4a9b
+def _forward(learn, xs):
+    "The model's prediction for inputs `xs`: the first element of a tuple, as fastai's `RNNCallback` takes it"
+    out = learn.model(*xs)
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+def _class_axis(learn, out):
+    "The axis of `out` that holds the classes: the loss's `axis` (fastai's flattened losses), else 1 for (N, C, ...) and -1 for (N, C)"
+    return getattr(learn.loss_func, 'axis', 1 if out.ndim > 2 else -1)
+
+def _model_view(learn, max_items:int=128):
+    "The model's outputs per item (or pixel, or token) from the first validation batch and, for one class per item under cross-entropy, its mean predicted probability of each class over up to `max_items` items"
+    try: lk = loss_kind(learn)
+    except RecipeError: lk = None
+    k, n_out, probs, seen = _n_inp(learn.dls.valid), None, [], 0
     try:
-        b = learn.dls.valid.one_batch()
         learn.model.eval()
-        with torch.no_grad(): out = learn.model(*b[:_n_inp(learn.dls.valid)])
-        return out.shape[-1] if out.ndim >= 2 else 1
-    except Exception: return None
+        if hasattr(learn.model, 'reset'): learn.model.reset()   # a recurrent model starts from a fresh state, as fastai's `ModelResetter` does
+        with torch.no_grad():
+            for b in learn.dls.valid:
+                b = [o[:max_items - seen] for o in b]
+                out = _plain(_forward(learn, b[:k])).float()
+                if out.ndim < 2: return 1, None
+                ax = _class_axis(learn, out)
+                n_out, seen = out.shape[ax], seen + len(out)
+                if lk != 'ce' or len(b) != k + 1 or b[k].ndim != 1: break   # the prior is only judged for one class per item
+                probs.append(out.movedim(ax, -1).reshape(-1, n_out).softmax(-1))
+                if seen >= max_items: break
+    except Exception: return n_out, None
+    return n_out, torch.cat(probs).mean(0).cpu().numpy() if probs else None
 
 @patch
-@delegates(inspect_data, but=['n_out', 'loss'])
+@delegates(inspect_data, but=['n_out', 'loss', 'pred_prior'])
 def inspect_data(self:Learner, **kwargs) -> Report:
-    "`inspect_data` on the learner's data, also checking the targets against the model's outputs and its loss"
+    "`inspect_data` on the learner's data, also checking the targets against the model's outputs, its loss and its prior at init"
     check_learner(self, need_params=False)
     with preserve_state(self):
         try: lk = loss_kind(self)
         except RecipeError: lk = None
-        return inspect_data(self.dls, n_out=_n_out(self), loss=lk, **kwargs)
+        n_out, prior = _model_view(self)
+        return inspect_data(self.dls, n_out=n_out, loss=lk, pred_prior=prior, **kwargs)
 
-# %% ../nbs/01_data.ipynb #af1c663f
-def _label(y, vocab=None):
-    "A short title for target `y`"
+# %% ../nbs/01_data.ipynb #2ff0c208
+def _label(y, classes=None):
+    "A short title for target `y`: a class name, a multi-hot vector's class names, the classes in a mask, or numbers"
     y = _plain(y).detach().cpu()
-    if y.ndim == 0 and not y.is_floating_point():
-        i = int(y)
-        return str(vocab[i]) if vocab is not None and 0 <= i < len(vocab) else str(i)
+    name = lambda i: str(classes[i]) if classes is not None and 0 <= i < len(classes) else str(i)
+    if y.ndim == 0 and not y.is_floating_point(): return name(int(y))
+    if y.ndim == 1 and y.is_floating_point() and classes is not None and len(y) == len(classes) and bool(((y == 0) | (y == 1)).all()):
+        return ';'.join(name(i) for i in y.nonzero()[:, 0].tolist()) or '(none)'
+    if y.ndim >= 2 and not y.is_floating_point(): return ', '.join(name(i) for i in y.unique().tolist()[:4])
     if y.numel() == 1: return f"{float(y):.3g}"
     return ' '.join(f"{v:.2g}" for v in y.flatten()[:4].tolist()) + (' …' if y.numel() > 4 else '')
 
-def _show_x(x, ax, title=None):
-    "Show one decoded input: an image (1 or 3 channels), a 2-d map, or a feature vector as a one-row heat map"
-    x = _plain(x).detach().float().cpu()
+def _show_x(x, ax, title=None, mask=None, n_classes=None):
+    "Show one decoded input: an image (1 or 3 channels), a 2-d map, or a feature vector as a one-row heat map; a mask laid over it"
+    x = _plain(x).detach().cpu()
+    x = x.float() if x.is_floating_point() else x.float() / 255   # fastai decodes pixels back to bytes
     if x.ndim == 3 and x.shape[0] in (1, 3): img = x.permute(1, 2, 0).squeeze(-1)
     elif x.ndim == 2: img = x
     else: img = x.flatten()[None]
@@ -547,23 +826,34 @@ def _show_x(x, ax, title=None):
     if lo < 0 or hi > 1: img = (img - lo) / max(hi - lo, 1e-8)   # only what is off the [0, 1] display range is rescaled
     ax.imshow(img.numpy(), cmap='gray' if img.ndim == 2 else None, vmin=0, vmax=1, aspect='auto' if x.ndim < 2 else None,
               interpolation='nearest')
+    if mask is not None:   # as fastai shows a `TensorMask`
+        m = _plain(mask).cpu()
+        ax.imshow(m.numpy(), cmap='tab20', alpha=0.5, vmin=0, vmax=max(ifnone(n_classes, int(m.max()) + 1) - 1, 1), interpolation='nearest')
     ax.set_xticks([]); ax.set_yticks([])
     if title is not None: ax.set_title(title, fontsize=8)
 
 def _decode(dl, b):
     "`b` (inputs and targets, as the model gets them) mapped back through the batch transforms' decodes, on the CPU"
-    try: return tuple(dl.decode(b))
-    except Exception: return tuple(_plain(o).cpu() for o in b)
+    try: d = dl.decode(b)
+    except Exception: d = b
+    return tuple(_plain(o).cpu() for o in d) if isinstance(d, (tuple, list)) else tuple(_plain(o).cpu() for o in b)
+
+@contextlib.contextmanager
+def _same_rng():
+    "Put the random states back afterwards: decoding a batch the first time runs fastai's item transforms once, augmentations included"
+    st = _rng_states()
+    try: yield
+    finally: _set_rng_states(st)
 
 def get_items(dls:DataLoaders, idxs, split:str='train'):
     "The items at positions `idxs` of `split`, as the model sees them in validation: a batch (inputs, targets) on the device"
     dl = _dl(dls, split)
-    with eval_view(dl) as e:
+    with eval_view(dl) as e, _same_rng():
         e.before_iter()   # fastai sets the batch pipelines' split_idx here
         b = e.do_batch([e.do_item(int(i)) for i in idxs])
         return e.after_batch(to_device(b, e.device))
 
-# %% ../nbs/01_data.ipynb #bc965021
+# %% ../nbs/01_data.ipynb #13e72c86
 def _grid(n, ncols, size=1.6):
     import matplotlib.pyplot as plt
     nrows = max(1, math.ceil(n / ncols))
@@ -571,45 +861,96 @@ def _grid(n, ncols, size=1.6):
     for ax in axs.flatten()[n:]: ax.set_axis_off()
     return fig, axs.flatten()
 
-def show_items(dls:DataLoaders, idxs, split:str='train',
-               titles:list=None, # a title per item; default: its index and label
-               ncols:int=8):
-    "Show the items at positions `idxs` of `split`, denormalised, with their labels"
-    idxs = [int(i) for i in idxs]
-    dl = _dl(dls, split)
-    b = _decode(dl, get_items(dls, idxs, split))
-    n_inp, vocab = _n_inp(dl), getattr(dls, 'vocab', None)
-    fig, axs = _grid(len(idxs), min(ncols, max(len(idxs), 1)))
-    for j, i in enumerate(idxs):
-        t = titles[j] if titles is not None else f"{split} {i}" + (f": {_label(b[n_inp][j], vocab)}" if len(b) > n_inp else '')
-        _show_x(b[0][j], axs[j], t)
+def _is_table(dl, b):
+    "Items of `b` are rows of a table or texts: some input holds integers (category codes, token ids)"
+    return any(not _plain(o).is_floating_point() for o in b[:_n_inp(dl)])
+
+def _cell(v, width=120):
+    s = str(v.tolist() if isinstance(v, torch.Tensor) else v)
+    return s if len(s) <= width else s[:width - 1] + '…'
+
+def _rows(dl, b, names):
+    "The items of batch `b` as a DataFrame: a table's decoded rows, or decoded texts (without padding) and their targets"
+    d = dl.decode(b)
+    if hasattr(d, 'decode') and hasattr(d, 'items'):   # fastai's `TabularPandas`: categories by name, continuous columns in their units
+        df = d.decode().items.copy()
+        for c in df.select_dtypes('float').columns: df[c] = [float(f"{v:.6g}") for v in df[c]]   # 13.2, not float32's 13.199999809
+    else:
+        n = _n_inp(dl)
+        try: items = dl.decode_batch(b, max_n=len(b[0]))   # item by item, as `show_batch` decodes: padding dropped, ids back to words
+        except Exception: items = [tuple(_plain(o)[j] for o in b) for j in range(len(b[0]))]
+        cols = (['input'] if n == 1 else [f'input {i}' for i in range(n)]) + (['target'] if len(b) == n + 1 else [f'target {i}' for i in range(len(b) - n)])
+        df = pd.DataFrame([[_cell(v) for v in it] for it in items], columns=cols[:len(items[0])] if len(items) else cols)
+    df.index = list(names)
+    return df
+
+def _display(df):
+    try:
+        from IPython.display import display
+        if in_notebook(): return display(df)
+    except ImportError: pass
+    print(df.to_string())
+
+def _draw(dl, d, j, ax, title, classes, label=True):
+    "Draw item `j` of the decoded batch `d` on `ax`: its input (plain vectors side by side), its target as a mask or (`label`) in the title"
+    n = _n_inp(dl)
+    x = torch.cat([o[j].flatten() for o in d[:n]]) if n > 1 and all(o[j].ndim <= 1 for o in d[:n]) else d[0][j]
+    y = d[n][j] if len(d) > n else None
+    mask = y if y is not None and not y.is_floating_point() and y.ndim == 2 and tuple(y.shape) == tuple(x.shape[-2:]) else None
+    if y is not None and label and mask is None: title = f"{title}{': ' if title else ''}{_label(y, classes)}"   # a mask speaks for itself
+    _show_x(x, ax, title, mask, len(classes) if classes else None)
+
+@_same_rng()
+def _show(dls, dl, b, names, titles=None, ncols=8):
+    "Show batch `b` of `dl`: the rows of a table for tables and texts (returned as a DataFrame), else a grid of images (returned as a figure)"
+    if _is_table(dl, b):
+        df = _rows(dl, b, names)
+        if titles is not None: df['note'] = list(titles)
+        _display(df)
+        return df
+    d, classes = _decode(dl, b), _classes(dls)
+    fig, axs = _grid(len(names), min(ncols, max(len(names), 1)))
+    for j, nm in enumerate(names): _draw(dl, d, j, axs[j], nm if titles is None else titles[j], classes, label=titles is None)
     return fig
 
-# %% ../nbs/01_data.ipynb #5b81cb8c
+def show_items(dls:DataLoaders, idxs, split:str='train',
+               titles:list=None, # a title per item; default: its position and label
+               ncols:int=8):
+    "Show the items at positions `idxs` of `split`, decoded (denormalised, words, categories) with their targets"
+    idxs = [int(i) for i in idxs]
+    return _show(dls, _dl(dls, split), get_items(dls, idxs, split), [f"{split} {i}" for i in idxs], titles, ncols)
+
+# %% ../nbs/01_data.ipynb #febfea39
 def show_pairs(dls:DataLoaders,
                pairs, # a `Finding` from `check_duplicates`, `check_leakage` or `check_label_conflicts`, or ((split, i), (split, j)) pairs
                n:int=8 # show at most this many pairs
               ):
-    "The duplicate or leaked pairs side by side: first items on the top row, their partners below"
+    "The duplicate or leaked pairs side by side: first items on the top row and their partners below, or as consecutive rows of a table"
     if isinstance(pairs, Finding): pairs = pairs.details.get('pairs', [])
     pairs = list(pairs)[:n]
     if not pairs: return None
+    with _same_rng(): return _show_pairs(dls, pairs)
+
+def _show_pairs(dls, pairs):
+    (s0, i0), _ = pairs[0]
+    if _is_table(_dl(dls, s0), get_items(dls, [i0], s0)):
+        df = pd.concat([_rows(_dl(dls, s), get_items(dls, [i], s), [f"{s} {i}"]).assign(pair=k) for k, p in enumerate(pairs) for s, i in p])
+        _display(df)
+        return df
     fig, axs = _grid(2 * len(pairs), len(pairs))
-    vocab = getattr(dls, 'vocab', None)
+    classes = _classes(dls)
     for row in range(2):
         for j, p in enumerate(pairs):
             s, i = p[row]
             dl = _dl(dls, s)
-            b = _decode(dl, get_items(dls, [i], s))
-            n_inp = _n_inp(dl)
-            _show_x(b[0][0], axs[row * len(pairs) + j], f"{s} {i}" + (f": {_label(b[n_inp][0], vocab)}" if len(b) > n_inp else ''))
+            _draw(dl, _decode(dl, get_items(dls, [i], s)), 0, axs[row * len(pairs) + j], f"{s} {i}", classes)
     return fig
 
-# %% ../nbs/01_data.ipynb #3b7ee2f7
+# %% ../nbs/01_data.ipynb #659a84b5
 def plot_class_balance(dls:DataLoaders, scan:DataScan=None, ax=None):
-    "Bar chart of the share of each class in train and valid"
+    "Bar chart of the share of each class (of items, or of pixels or tokens) in train and valid"
     f = check_class_balance(dls, scan)
-    if f.status == 'skip': raise RecipeError("the targets are not class indices", "plot a histogram of the targets instead")
+    if f.status == 'skip': raise RecipeError(f"the targets are not counted as classes ({f.advice})", "plot a histogram of the targets instead")
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(6, 2.5))
     tr, va = f.details['train'], f.details['valid']
@@ -617,29 +958,39 @@ def plot_class_balance(dls:DataLoaders, scan:DataScan=None, ax=None):
     ax.bar(k - w / 2, tr / max(tr.sum(), 1), w, label=f'train ({tr.sum()})')
     ax.bar(k + w / 2, va / max(va.sum(), 1), w, label=f'valid ({va.sum()})')
     ax.set_xticks(k); ax.set_xticklabels([str(v) for v in (f.details['vocab'] or k)])
-    ax.set_ylabel('share of items'); ax.legend(fontsize=8)
+    ax.set_ylabel('share of items' if f.details['per'] == 'item' else 'share of pixels'); ax.legend(fontsize=8)
     ax.set_title(f"prior entropy {f.details['prior_entropy']:.3f} nats (uniform {f.details['uniform_entropy']:.3f})", fontsize=9)
     return ax
 
-# %% ../nbs/01_data.ipynb #64bd8307
+# %% ../nbs/01_data.ipynb #72ba1023
+def _units(o):
+    "A float input as (bs, units, positions): an image's channels, else one unit per feature"
+    return (o.flatten(2) if o.ndim >= 3 else o.reshape(len(o), -1, 1)).float()
+
 def channel_hists(dls:DataLoaders, split:str='train',
                   bins:int=40, # bins per channel, over the channel's range
-                  max_channels:int=16, # histograms of at most this many channels (or features)
+                  max_channels:int=16, # histograms of at most this many channels (or columns, or features)
                   max_items:int=None):
-    "Per-channel histograms of the inputs as the model sees them: (counts, edges), each (channels, ...) "
+    "Per-channel histograms of the float inputs as the model sees them: (counts, edges), each (channels, ...)"
     sc = scan_data(dls, max_items)[split]
-    lo, hi = sc.pos_min.min(1)[:max_channels], sc.pos_max.max(1)[:max_channels]
+    fl = [u for u in sc.inputs if u['float']]
+    if not fl: raise RecipeError("the inputs are integer codes or token ids, with no values to plot", "look at the items with show_items")
+    lo, hi = np.concatenate([u['lo'] for u in fl])[:max_channels], np.concatenate([u['hi'] for u in fl])[:max_channels]
     hi = np.where(hi > lo, hi, lo + 1)
     counts, n = torch.zeros(len(lo), bins, dtype=torch.float64), 0
     with eval_view(_dl(dls, split)) as e, torch.no_grad():
         for b in e:
-            x = _features([_plain(o) for o in b[:_n_inp(e)]])
-            if max_items is not None: x = x[:max_items - n]
-            if len(x) == 0: break
-            for c in range(len(lo)):
-                v = x[:, c].flatten()
-                counts[c] += torch.histc(v[torch.isfinite(v)].double().cpu(), bins, float(lo[c]), float(hi[c]))
-            n += len(x)
+            xs = [_units(_plain(o)) for o in b[:_n_inp(e)] if o.is_floating_point()]
+            if max_items is not None: xs = [o[:max_items - n] for o in xs]
+            if len(xs[0]) == 0: break
+            c = 0
+            for x in xs:
+                for u in range(x.shape[1]):
+                    if c + u >= len(lo): break
+                    v = x[:, u].flatten()
+                    counts[c + u] += torch.histc(v[torch.isfinite(v)].double().cpu(), bins, float(lo[c + u]), float(hi[c + u]))
+                c += x.shape[1]
+            n += len(xs[0])
     edges = np.stack([np.linspace(l, h, bins + 1) for l, h in zip(lo, hi)])
     return counts.numpy(), edges
 
@@ -647,25 +998,39 @@ def plot_channel_hists(dls:DataLoaders, split:str='train', bins:int=40, max_chan
     "Histograms of each input channel's values, as the model sees them; returns (counts, edges)"
     import matplotlib.pyplot as plt
     counts, edges = channel_hists(dls, split, bins, max_channels, max_items)
+    names = sum([u['names'] for u in scan_data(dls, 1)[split].inputs if u['float']], [])
     fig, axs = _grid(len(counts), min(len(counts), 4), size=2.2)
     for c, ax in enumerate(axs[:len(counts)]):
         ax.stairs(counts[c], edges[c], fill=True)
-        ax.set_title(f"channel {c}", fontsize=8); ax.tick_params(labelsize=7)
+        ax.set_title(names[c], fontsize=8); ax.tick_params(labelsize=7)
     return counts, edges
 
-# %% ../nbs/01_data.ipynb #8e7c82f6
+# %% ../nbs/01_data.ipynb #85a4c60f
 def _top(s, i, n, largest):
     "The `n` best (score, position) pairs, ties going to the earlier position: memory stays at `n` whatever the data size"
     o = np.lexsort((i.numpy(), -s.numpy() if largest else s.numpy()))[:n]
     return s[o], i[o]
 
 def _per_item_loss(learn, xs, ys):
-    out = learn.model(*xs)
+    out = _forward(learn, xs)
     with learn.loss_not_reduced(): l = learn.loss_func(out, *ys)
     return l.reshape(len(xs[0]), -1).float().mean(1)
 
+def _score(by, e, b, k, learn):
+    "One score per item of batch `b`"
+    xs, ys = b[:k], b[k:]
+    if by == 'norm':
+        fl = [_plain(o).float().flatten(1) for o in xs if o.is_floating_point()]
+        if not fl: raise RecipeError("by='norm' needs float inputs, and these are integer codes or token ids", "use by='loss' with a Learner, or a function of the batch")
+        return torch.cat(fl, 1).norm(dim=1)
+    if by == 'brightness':
+        if xs[0].ndim < 4 or not xs[0].is_floating_point(): raise RecipeError("by='brightness' needs images", "use by='norm', by='loss' or a function of the batch")
+        return _plain(_decode(e, b)[0]).float().flatten(1).mean(1)
+    if by == 'loss': return _per_item_loss(learn, xs, ys)
+    return by(xs[0] if k == 1 else xs, ys[0] if len(ys) == 1 else ys)
+
 def top_items(dls, # `DataLoaders`, or a `Learner` (needed for by='loss')
-              by='norm', # 'norm' (L2 norm of the input), 'brightness' (mean decoded value), 'loss', or f(xb, yb) -> (bs,) scores
+              by='norm', # 'norm' (L2 norm of the float inputs), 'brightness' (mean decoded pixel), 'loss', or f(xb, yb) -> (bs,) scores
               n:int=16, # how many items to return
               split:str='train',
               largest:bool=True # the highest scores first, else the lowest
@@ -680,19 +1045,17 @@ def top_items(dls, # `DataLoaders`, or a `Learner` (needed for by='loss')
     best_s, best_i, off = torch.zeros(0, dtype=torch.float64), torch.zeros(0, dtype=torch.long), 0
     ctx = preserve_state(learn) if learn is not None else contextlib.nullcontext()
     rng = _rng_states()
-    with ctx, eval_view(dl) as e, torch.no_grad():
-        if learn is not None: learn.model.eval()
-        k = _n_inp(e)
-        for b in e:
-            xs, ys = b[:k], b[k:]
-            if by == 'norm': s = _features([_plain(o) for o in xs]).flatten(1).norm(dim=1)
-            elif by == 'brightness': s = _plain(_decode(e, b)[0]).float().flatten(1).mean(1)
-            elif by == 'loss': s = _per_item_loss(learn, xs, ys)
-            else: s = by(xs[0] if k == 1 else xs, ys[0] if len(ys) == 1 else ys)
-            s = _plain(torch.as_tensor(s)).detach().double().cpu().reshape(-1)
-            best_s, best_i = _top(torch.cat([best_s, s]), torch.cat([best_i, torch.arange(off, off + len(s))]), n, largest)
-            off += len(s)
-    _set_rng_states(rng)
+    try:
+        with ctx, eval_view(dl) as e, torch.no_grad():
+            if learn is not None:
+                learn.model.eval()
+                if hasattr(learn.model, 'reset'): learn.model.reset()
+            for b in e:
+                s = _score(by, e, b, _n_inp(e), learn)
+                s = _plain(torch.as_tensor(s)).detach().double().cpu().reshape(-1)
+                best_s, best_i = _top(torch.cat([best_s, s]), torch.cat([best_i, torch.arange(off, off + len(s))]), n, largest)
+                off += len(s)
+    finally: _set_rng_states(rng)
     return best_i, best_s
 
 # %% ../nbs/01_data.ipynb #cdcdbb42
@@ -714,7 +1077,7 @@ class BeforeNetCallback(Callback):
         self.targets = tuple(_plain(o)[:self.n].detach().clone() for o in self.learn.yb)
         if self.stop: raise CancelFitException()
 
-# %% ../nbs/01_data.ipynb #2f4cfcb2
+# %% ../nbs/01_data.ipynb #fe4672b1
 def _capture(learn, n):
     "The first `n` items of one training batch as the model's forward would receive it; the learner is left untouched"
     with preserve_state(learn), learn.no_bar(), learn.no_logging():
@@ -728,15 +1091,12 @@ def show_before_net(self:Learner,
                     ncols:int=8,
                     cb:BeforeNetCallback=None # a callback that ran during a fit; default: the learner's, else one fresh training batch
                    ) -> BeforeNetCallback:
-    "Show exactly what the model's forward receives, denormalised where the batch transforms allow, with the labels"
+    "Show exactly what the model's forward receives, decoded (denormalised, words, categories) where the batch transforms allow, with the targets"
     check_learner(self, need_valid=False, need_params=False)
     cb = ifnone(cb, next((c for c in self.cbs if isinstance(c, BeforeNetCallback) and c.inputs is not None), None))
     if cb is None: cb = _capture(self, n)
-    dl = self.dls.train
-    b = _decode(dl, (*cb.inputs, *cb.targets))
-    n_inp, vocab = len(cb.inputs), getattr(self.dls, 'vocab', None)
-    m = min(n, len(b[0]))
-    fig, axs = _grid(m, min(ncols, m))
-    for j in range(m): _show_x(b[0][j], axs[j], _label(b[n_inp][j], vocab) if len(b) > n_inp else None)
-    fig.suptitle('what the model receives (denormalised)', fontsize=9)
+    m = min(n, len(cb.inputs[0]))
+    names = list(range(m)) if _is_table(self.dls.train, cb.inputs) else [''] * m   # rows of a table are numbered; images carry their labels
+    res = _show(self.dls, self.dls.train, tuple(o[:m] for o in (*cb.inputs, *cb.targets)), names, ncols=ncols)
+    if not isinstance(res, pd.DataFrame): res.suptitle('what the model receives (denormalised)', fontsize=9)
     return cb
