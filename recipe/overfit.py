@@ -751,28 +751,58 @@ def report(self:TrainingHealth):
     return Report([f(self, t) for f in (_exploding, _vanishing, _update_ratio, _dying, _unstable, _no_convergence)], title='training health')
 
 # %% ../nbs/03_overfit.ipynb #d94cff6f
+def _by_depth(ax, x, Y, names, flagged=(), max_legend=6):
+    "One line per layer coloured from input (dark) to output (light); names in a legend when few, else only the flagged ones"
+    import matplotlib.pyplot as plt
+    n = Y.shape[1] if Y.ndim == 2 else 0
+    cols = plt.cm.viridis(np.linspace(0, 0.9, max(n, 1)))
+    for j in range(n): ax.plot(x, Y[:, j], lw=1, color=cols[j], label=names[j] if n <= max_legend else None)
+    if n and n <= max_legend: ax.legend(fontsize=7)
+    for j in (j for j in range(n) if names[j] in flagged and n > max_legend):   # name the layers a diagnosis points at
+        y = Y[np.isfinite(Y[:, j]), j]
+        if len(y): ax.annotate(names[j], (x[np.isfinite(Y[:, j])][-1], y[-1]), fontsize=7, color=cols[j], xytext=(3, 0), textcoords='offset points')
+    return n
+
+def _flagged(th):
+    "Per diagnosis that warns or fails, the layer names it points at"
+    out = {}
+    for f in th.report():
+        if f.status == 'pass': continue
+        d, (lo, hi) = f.details, th.thresholds['update']
+        per = d.get('per_layer', {})
+        if f.name == 'vanishing_gradients': out[f.name] = set(d.get('first', [])) | set(d.get('last', []))
+        if f.name == 'update_to_weight': out[f.name] = {n for n, v in per.items() if not lo <= v <= hi}
+        if f.name == 'dying_relu': out[f.name] = {n.split(' ')[0] for n, v in per.items() if v >= th.thresholds['dead_warn']}
+    return out
+
 @patch
 def plot(self:TrainingHealth, figsize=(13, 6.5)):
     "Loss with spikes, per-layer gradient norms and update/weight ratios, activation mean/std and dead ReLU fractions"
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(2, 3, figsize=figsize)
-    st, wn = self.step, np.array(self.names)[self.is_weight]
+    st, wn, flagged = self.step, list(np.array(self.names)[self.is_weight]), _flagged(self)
+    fl = lambda k: flagged.get(k, ())
     ax = axs[0, 0]; ax.plot(st, self.loss, lw=1)
     sp = _spikes(self.loss, self.thresholds['spike'])
     ax.plot(st[sp], self.loss[sp], 'rx', label='spike'); ax.set_title('loss'); ax.legend(fontsize=7)
-    ax = axs[0, 1]; ax.semilogy(st, self.grad[:, self.is_weight], lw=1); ax.set_title('gradient norm per weight layer'); ax.legend(wn, fontsize=7)
-    ax = axs[0, 2]; ax.semilogy(st, self.update_ratio[:, self.is_weight], lw=1)
+    ax = axs[0, 1]; n_w = _by_depth(ax, st, self.grad[:, self.is_weight], wn, fl('vanishing_gradients')); ax.set_yscale('log')
+    ax.set_title('gradient norm per weight layer')
+    ax = axs[0, 2]; _by_depth(ax, st, self.update_ratio[:, self.is_weight], wn, fl('update_to_weight')); ax.set_yscale('log')
     ax.axhline(1e-3, c='k', ls='--', lw=1); ax.axhspan(*self.thresholds['update'], color='g', alpha=0.08)
     ax.set_title('update / weight (dashed: 1e-3)')
     names = [n.split(' ')[0] or 'model' for n in self.act_names]
     for ax, k, title in ((axs[1, 0], 'act_mean', 'activation mean'), (axs[1, 1], 'act_std', 'activation std')):
-        ax.plot(st, getattr(self, k), lw=1); ax.set_title(f'{title} per hooked layer')
-        if len(names): ax.legend(names, fontsize=7)
+        _by_depth(ax, st, getattr(self, k), names); ax.set_title(f'{title} per hooked layer')
     ax = axs[1, 2]
-    if self.is_relu.any(): ax.plot(st, self.dead[:, self.is_relu], lw=1); ax.legend(np.array(names)[self.is_relu], fontsize=7)
+    if self.is_relu.any(): _by_depth(ax, st, self.dead[:, self.is_relu], list(np.array(names)[self.is_relu]), fl('dying_relu'))
     ax.set_ylim(-0.02, 1.02); ax.set_title('dead ReLU units (per batch)')
     for ax in axs[1]: ax.set_xlabel('training step')
     fig.tight_layout()
+    if max(n_w, len(names)) > 6:   # many layers: a colour bar says which end of the net a colour is
+        fig.subplots_adjust(right=0.93)
+        sm = plt.cm.ScalarMappable(cmap=plt.cm.viridis, norm=plt.Normalize(0, 0.9))
+        cb = fig.colorbar(sm, cax=fig.add_axes([0.95, 0.2, 0.012, 0.6]), ticks=[0, 0.9])
+        cb.ax.set_yticklabels(['input', 'output'], fontsize=8); cb.set_label('layer depth', fontsize=8)
     return fig
 
 # %% ../nbs/03_overfit.ipynb #e688d095
