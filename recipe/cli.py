@@ -8,7 +8,7 @@ import argparse, importlib, importlib.util, os, sys, time, traceback
 from pathlib import Path
 from .core import *
 from .core import _row
-from fastcore.basics import ifnone
+from fastcore.basics import ifnone, patch
 from fastai.learner import Learner
 
 # %% auto #0
@@ -57,6 +57,12 @@ def audit(learn:Learner=None, # the learner to audit; default: `digits_learner()
         rep.add(fn(learn, verbose))
     return rep
 
+# %% ../nbs/90_cli.ipynb #a1ed1ff4
+@patch
+def audit(self:Learner, suites:list=None, verbose:bool=True) -> Report:
+    "`audit` on this learner: the recipe's automatic checks, as one `Report`"
+    return audit(self, suites, verbose)
+
 # %% ../nbs/90_cli.ipynb #193d3425
 def _import_file(path:Path):
     "Import the Python file `path` as a module named after it, with its folder on `sys.path` for its own imports"
@@ -98,7 +104,7 @@ def learner_from(spec:str) -> Learner:
                           "make the function return a Learner, e.g. Learner(dls, model, loss_func=...)")
     return learn
 
-# %% ../nbs/90_cli.ipynb #ca8ca43b
+# %% ../nbs/90_cli.ipynb #ba1b4418
 def main(argv:list=None) -> int:
     "The `recipe` console command; returns the exit code (0 passed, 1 a check failed, 2 bad usage)"
     p = argparse.ArgumentParser(prog='recipe', description="Checks from Karpathy's recipe for training neural nets, on a fastai Learner")
