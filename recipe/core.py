@@ -123,8 +123,9 @@ class Report:
         return s
     def _repr_markdown_(self):
         esc = lambda s: str(s).replace('|', '\\|').replace('\n', ' ')
-        rows = [f"| {f.mark} | {esc(f.name)} | {esc(_fmt(f.value))} | {esc(_fmt(f.expected))} | {esc(f.advice)} |" for f in self]
-        head = f"**{esc(self.title)}**: {self.summary()}\n\n| | check | measured | expected | advice |\n|---|---|---|---|---|"
+        # the mark with its word: a mark alone is an empty box where no colour-emoji font is installed
+        rows = [f"| {f.mark} {f.status} | {esc(f.name)} | {esc(_fmt(f.value))} | {esc(_fmt(f.expected))} | {esc(f.advice)} |" for f in self]
+        head = f"**{esc(self.title)}**: {self.summary()}\n\n| status | check | measured | expected | advice |\n|---|---|---|---|---|"
         return '\n'.join([head] + rows)
     def __str__(self):
         rows = [(_TEXT_MARKS[f.status], f.name, _fmt(f.value), _fmt(f.expected), f.advice) for f in self]
