@@ -5,15 +5,18 @@
 # %% ../nbs/02_baseline.ipynb #bce15dc4
 from __future__ import annotations
 from .core import *  # first: it quiets a torch warning that importing fastai would print
-from .core import _rng_states, _set_rng_states
-import contextlib, itertools, math, random
+from .core import _rng_states, _set_rng_states, _tensors_only
+import contextlib, itertools, math, os, random, time
 from functools import partial
 import numpy as np, torch, torch.utils.data
 import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import *
+from fastcore.basics import noops
+from fastcore.xtras import is_listy
 from fastcore.foundation import L
-from fastai.torch_core import default_device, to_device
+from fastai.torch_core import default_device, to_device, flatten_check
+from fastai.losses import LabelSmoothingCrossEntropy
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
 from fastai.optimizer import Adam
@@ -30,6 +33,20 @@ def _split(dls, b):
     "Inputs and targets of batch `b`, as two tuples"
     n = getattr(dls, 'n_inp', max(1, len(b) - 1))
     return tuple(b[:n]), tuple(b[n:])
+
+def _pred(out):
+    "The prediction in a model's output: the first element of a tuple (an AWD-LSTM returns logits, raw outputs, outputs), as fastai's `RNNCallback` keeps it"
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+def _reset(model):
+    "Reset a stateful model (a recurrent one's hidden state), as fastai's `ModelResetter` does before training and validation"
+    f = getattr(model, 'reset', None)
+    if callable(f): f()
+
+def _forward(model, xb):
+    "The model's prediction on inputs `xb`, from a fresh state: the same inputs always give the same output"
+    _reset(model)
+    return _pred(model(*xb))
 
 _cache = None  # a dict while `preflight` runs, so that the checks share what they read from the loaders
 
@@ -50,14 +67,30 @@ def _in_process(dl):
     finally:
         if n: fl.num_workers = n
 
+@contextlib.contextmanager
+def _as_was(dl):
+    "Read `dl` in the main process and leave it as it was: the random states, and the order a language model's loader shuffles its texts into, in place"
+    rng, st = _rng_states(), dl.rng.getstate() if hasattr(dl, 'rng') else None
+    idxs = getattr(getattr(dl, 'items', None), 'idxs', None)
+    order = (list(idxs), getattr(dl, 'chunks', None)) if isinstance(idxs, (list, L)) else None
+    try:
+        with _in_process(dl): yield dl
+    finally:
+        _set_rng_states(rng)
+        if st is not None: dl.rng.setstate(st)
+        if order is not None:
+            (idxs.items if isinstance(idxs, L) else idxs)[:] = order[0]   # in place: the loader's lengths share this list
+            dl.chunks = order[1]
+
 def _read(dl, n):
-    with _in_process(dl): return list(itertools.islice(dl, n))
+    "The first `n` batches of `dl`, leaving it as it was: a check that reads again reads the same samples"
+    with _as_was(dl): return list(itertools.islice(dl, n))
 
 def _batches(dl, n:int):
     "The first `n` batches of `dl` (every check seeds the loaders first, so these are the same for all)"
     if _cache is None: return _read(dl, n)
     got = _cache.get(('batches', id(dl)), [])
-    if len(got) < n: got = _cache[('batches', id(dl))] = _read(dl, max(n, 8))
+    if len(got) < n: got = _cache[('batches', id(dl))] = _read(dl, n)
     return got[:n]
 
 def _targets(dls, dl, max_items:int=4096):
@@ -78,11 +111,13 @@ def _read_targets(dls, dl, max_items):
         try: return torch.stack([torch.as_tensor(tls[n_inp][i]).as_subclass(torch.Tensor) for i in idx])
         except Exception: pass
     ys, n = [], 0
-    with _in_process(dl):
+    with _as_was(dl):
         for b in dl:
             y = _split(dls, b)[1][0]
             ys.append(y.as_subclass(torch.Tensor).detach()); n += len(y)
             if n >= max_items: break
+    # a language model's last batch is shorter: token targets of varying length are read as one flat sequence
+    if any(y.shape[1:] != ys[0].shape[1:] for y in ys): ys = [y.flatten() for y in ys]
     return torch.cat(ys)
 
 def _guess_kind(y):
@@ -111,20 +146,34 @@ def _on_device(learn):
         learn.model.to(old)
         if hasattr(lf, 'to'): lf.to(old)
 
+def _free_cores(n:int):
+    "How many of at most `n` cores other processes leave free: threads that wait for a busy core make a step many times slower"
+    try: busy = os.getloadavg()[0] - 1   # this process counts itself
+    except (OSError, AttributeError): return n
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or n
+    return max(1, min(n, round(cores - busy)))
+
 @contextlib.contextmanager
-def _one_thread(learn, max_params:int=2_000_000):
-    "One CPU thread for a small model on the CPU: its tiny matmuls gain nothing from more, and lose much when cores are shared"
-    small = _model_device(learn.model) == torch.device('cpu') and _n_params(learn.model) <= max_params
+def _cpu_threads(learn, max_params:int=2_000_000):
+    "CPU threads for the checks: one for a small model (its tiny matmuls gain nothing from more), else the cores left free"
     n = torch.get_num_threads()
-    if small: torch.set_num_threads(1)
+    if _model_device(learn.model) == torch.device('cpu'): torch.set_num_threads(1 if _n_params(learn.model) <= max_params else _free_cores(n))
     try: yield
     finally: torch.set_num_threads(n)
+
+@contextlib.contextmanager
+def _module_scalars(model):
+    "Put back the plain numbers modules keep (an AWD-LSTM's batch size `bs`), which `preserve_state` leaves alone"
+    kept = [(m, {k: v for k, v in vars(m).items() if isinstance(v, (bool, int, float))}) for m in model.modules()]
+    try: yield
+    finally:
+        for m, d in kept: m.__dict__.update(d)
 
 @contextlib.contextmanager
 def _checking(learn, seed:int=42, **kwargs):
     "Check `learn`, then run the body under `preserve_state`, seeded, with the model where the data is"
     check_learner(learn, **kwargs)
-    with preserve_state(learn), _on_device(learn), _one_thread(learn):
+    with preserve_state(learn), _module_scalars(learn.model), _on_device(learn), _cpu_threads(learn):
         seed_all(seed, learn.dls)
         yield learn
 
@@ -135,6 +184,11 @@ def _kind_or_skip(learn, name):
     except RecipeError as e: return None, Finding(name, 'skip', advice=f"{e}".split(';')[0] + ", so there is no reference value")
 
 # %% ../nbs/02_baseline.ipynb #c64c231b
+def _classes(dls):
+    "The class names of `dls`, or an empty list (a text classifier's `vocab` is its tokens and its classes: the classes)"
+    v = getattr(dls, 'vocab', None) or []
+    return v[-1] if len(v) and is_listy(v[0]) else v
+
 def dumb_baselines(dls:DataLoaders, # the data: targets are read from its training and validation loaders
                    kind:str=None, # 'ce', 'bce', 'mse' or 'l1'; default: guessed from the targets
                    max_items:int=10_000 # read at most about this many items of each split
@@ -147,7 +201,7 @@ def dumb_baselines(dls:DataLoaders, # the data: targets are read from its traini
     kind = ifnone(kind, _guess_kind(yt))
     if kind == 'ce':
         yt, yv = yt.flatten().long(), yv.flatten().long()
-        c = max(len(getattr(dls, 'vocab', None) or []), int(max(yt.max(), yv.max())) + 1)
+        c = max(len(_classes(dls)), int(max(yt.max(), yv.max())) + 1)
         prior = torch.bincount(yt, minlength=c).float() / len(yt)
         maj = int(prior.argmax())
         return dict(kind=kind, predict=f"class {maj}", accuracy=(yv == maj).float().mean().item(),
@@ -191,50 +245,103 @@ def _loss_range(kind, out, yt, axis):
     v = float(yt.var(0).mean()) if kind == 'mse' else float((yt - yt.median(0).values).abs().mean())
     return (v, v), v
 
+def _rows(kind, out, axis):
+    "The predictions as rows, one per sample (per pixel or token for dense targets): class or label probabilities, or values"
+    out = out.float()
+    if kind == 'ce': return out.softmax(axis).transpose(axis, -1).reshape(-1, out.shape[axis])
+    if kind == 'bce': return out.sigmoid().reshape(-1, out.shape[-1])
+    return out.reshape(-1, out.shape[-1] if out.ndim > 1 else 1)
+
+def _as_output(kind, v, out, axis):
+    "The average prediction `v` (one row) as an output of `out`'s shape: the same prediction for every sample"
+    if kind == 'ce': v, axis = v.clamp_min(1e-8).log(), axis % out.ndim
+    elif kind == 'bce': v, axis = (v / (1 - v)).clamp(1e-6, 1e6).log(), out.ndim - 1
+    else: axis = out.ndim - 1
+    if out.ndim == 1: return v.expand_as(out).contiguous()
+    shape = [1] * out.ndim; shape[axis] = -1
+    return v.view(shape).expand_as(out).to(out.dtype).contiguous()
+
+def _n_out(kind, out, axis=-1):
+    "How many outputs the model has per sample: classes, labels or regression targets"
+    return out.shape[axis] if kind == 'ce' else out.shape[-1] if out.ndim > 1 else 1
+
+def _bias_target(model, n_out, layer=None, quiet=False):
+    "Name, module and `y_range` (from a `SigmoidRange` after it) of the output layer: the last layer with a bias of `n_out` values"
+    mods = list(model.named_modules())
+    has_bias = lambda m: isinstance(getattr(m, 'bias', None), nn.Parameter) and m.bias.numel() == n_out
+    rows = lambda m: isinstance(getattr(m, 'weight', None), nn.Parameter) and m.weight.ndim >= 2 and m.weight.shape[0] == n_out
+    if layer is not None:
+        i = next((i for i, (_, m) in enumerate(mods) if m is layer), None)
+        if i is None or not has_bias(layer):
+            if quiet: return None
+            raise RecipeError(f"layer {type(layer).__name__} is not a module of the model with a bias of {n_out} values", "pass the model's output layer, with a bias")
+    else:
+        ws = [j for j, (_, m) in enumerate(mods) if rows(m)]
+        last_w = ws[-1] if ws else 0   # the last layer that produces n_out values: the bias must be there or after it
+        i = max([j for j, (_, m) in enumerate(mods) if has_bias(m) and j >= last_w], default=None)
+        if i is None:
+            if quiet: return None
+            if ws and getattr(mods[last_w][1], 'bias', 0) is None:
+                n, m = mods[last_w]
+                raise RecipeError(f"the output layer {n} ({m}) has no bias, so there is no bias to set (fastai's heads end in a Linear without one, after a BatchNorm)",
+                                  "leave it: check_loss_at_init judges such a head as it is; to start from the prior, give the model a last layer with a bias and pass it as layer=")
+            raise RecipeError(f"no layer of the model has a bias of {n_out} values (one per output)", "pass layer=the output layer, and give it a bias (bias=True)")
+    squash = [m for _, m in mods[i+1:] if type(m).__name__ == 'SigmoidRange']
+    return mods[i][0] or type(mods[i][1]).__name__, mods[i][1], ((squash[-1].low, squash[-1].high) if squash else None)
+
+# how far the average prediction's loss may lie outside its range, as (warn, fail) fractions of log(C) or of the target variance:
+# an output bias off by 0.25 log(C) is a skewed prior, one off by a variance is a mean one standard deviation away
+_BIAS_TOL = dict(ce=(0.25, 1.), bce=(0.25, 1.), mse=(1., 4.), l1=(1., 4.))
+
 def check_loss_at_init(learn:Learner, # the learner to check (it is left unchanged)
                        n_batches:int=4, # training batches to average the loss over
-                       warn_at:float=0.25, # warn when the loss is off the expected range by this fraction of log(C) (or of the target variance)
-                       fail_at:float=1.0, # fail beyond this fraction
+                       warn_at:float=None, # warn when the average prediction's loss is off the expected range by this fraction of log(C) (or of the target variance); default 0.25 (regression: 1)
+                       fail_at:float=None, # fail beyond this fraction; default 1 (regression: 4)
+                       spread_warn:float=1.0, # warn when the predictions' spread around their average adds more than this fraction to the loss
+                       spread_fail:float=2.0, # fail beyond this fraction
                        max_items:int=4096 # training targets read to estimate the class prior
                       ) -> Finding:
     "The untrained model's loss against what a well-initialised model shows"
     name = 'loss_at_init'
     kind, skip = _kind_or_skip(learn, name)
     if skip: return skip
+    warn_at, fail_at = ifnone(warn_at, _BIAS_TOL[kind][0]), ifnone(fail_at, _BIAS_TOL[kind][1])
     with _checking(learn) as l:
         m = l.model.train()
+        axis = getattr(l.loss_func, 'axis', -1) if kind == 'ce' else -1
         with torch.no_grad():
             bs = [_split(l.dls, b) for b in _batches(l.dls.train, n_batches)]
-            outs = [(m(*xb), yb) for xb, yb in bs]
+            outs = [(_forward(m, xb), yb) for xb, yb in bs]
             losses = torch.stack([l.loss_func(o, *yb) for o, yb in outs]).float()
+            rows = torch.cat([_rows(kind, o, axis) for o, _ in outs])
+            avg = rows.median(0).values if kind == 'l1' else rows.mean(0)
+            base = torch.stack([l.loss_func(_as_output(kind, avg, o, axis), *yb) for o, yb in outs]).float().mean().item()
         loss = losses.mean().item()
         out = outs[0][0]
-        axis = getattr(l.loss_func, 'axis', -1) if kind == 'ce' else -1
         (lo, hi), scale = _loss_range(kind, out, _targets(l.dls, l.dls.train, max_items), axis)
         x0 = bs[0][0][0]
-    det = dict(out_std=out.float().std().item(), input_mean=x0.float().mean().item(), input_std=x0.float().std().item(), per_batch=losses.tolist())
-    exp = (round(lo - warn_at * scale, 4), round(hi + warn_at * scale, 4))
+        bias_layer = _bias_target(l.model, _n_out(kind, out, axis), quiet=True) is not None
+    det = dict(out_std=out.float().std().item(), input_mean=x0.float().mean().item(), input_std=x0.float().std().item(), per_batch=losses.tolist(),
+               average_prediction_loss=base, spread=loss - base)
+    exp = (round(lo - warn_at * scale, 4), round(hi + (warn_at + spread_warn) * scale, 4))
     if kind in ('ce', 'bce') and out.min() >= 0 and out.max() <= 1 and (kind == 'bce' or (out.sum(axis) - 1).abs().max() < 1e-3):
         return Finding(name, 'fail', loss, exp, advice="the model's outputs are already probabilities: remove the final softmax/sigmoid, the loss applies it itself", details=det)
     if not math.isfinite(loss):
         return Finding(name, 'fail', loss, exp, advice="the loss at init is not finite: look for NaN/inf in the inputs or an overflowing layer", details=det)
-    off = max(lo - loss, loss - hi, 0) / scale
-    status = 'pass' if off <= warn_at else 'warn' if off <= fail_at else 'fail'
-    if status == 'pass': adv = ''
-    elif loss > hi: adv = (f"the untrained model is confidently wrong (outputs std {det['out_std']:.3g}): check the input scale (mean {det['input_mean']:.3g}, std {det['input_std']:.3g}), "
-                           "the last layer's init and bias (init_output_bias)")
-    else: adv = "the untrained model already does better than the class prior: do the inputs leak the labels?"
-    return Finding(name, status, loss, exp, advice=adv, details=det)
+    grade = lambda off, w, f: 0 if off <= w else 1 if off <= f else 2
+    g_bias = grade(max(base - hi, 0) / scale, warn_at, fail_at)
+    g_spread = grade(max(loss - base, 0) / scale, spread_warn, spread_fail)
+    g_low = grade(max(lo - loss, 0) / scale, warn_at, fail_at)
+    status = STATUSES[max(g_bias, g_spread, g_low)]
+    advs = []
+    if g_bias and not g_spread: advs.append(f"the average prediction alone scores {base:.3g} (a uniform or prior prediction: {hi:.3g}): " +
+                           ("set the output bias to the prior or the mean (init_output_bias)" if bias_layer else "check the last layer's bias"))
+    if g_spread: advs.append(f"the untrained model is confidently wrong (outputs std {det['out_std']:.3g}): its spread adds {loss - base:.3g} to the loss; "
+                             f"check the input scale (mean {det['input_mean']:.3g}, std {det['input_std']:.3g}) and the last layer's init")
+    if g_low: advs.append("the untrained model already does better than the class prior: do the inputs leak the labels?")
+    return Finding(name, status, loss, exp, advice='; '.join(advs), details=det)
 
 # %% ../nbs/02_baseline.ipynb #b957a716
-def _output_layer(model, n_out):
-    "Name and module of the last layer with a bias of `n_out` values"
-    found = None
-    for n, m in model.named_modules():
-        b = getattr(m, 'bias', None)
-        if isinstance(b, nn.Parameter) and b.numel() == n_out: found = (n, m)
-    return found
-
 def init_output_bias(learn:Learner, # the learner whose last layer's bias is set (on purpose: this changes the model)
                      layer:nn.Module=None, # the output layer; default: the last layer with one bias per output
                      max_items:int=4096 # training targets read to estimate the prior or the mean
@@ -244,15 +351,10 @@ def init_output_bias(learn:Learner, # the learner whose last layer's bias is set
     kind = loss_kind(learn)
     with _checking(learn, need_params=False) as l:
         xb, yb = _split(l.dls, _batches(l.dls.train, 1)[0])
-        with torch.no_grad(): out = l.model.eval()(*xb)
+        with torch.no_grad(): out = _forward(l.model.eval(), xb)
         yt = _targets(l.dls, l.dls.train, max_items)
-    n_out = out.shape[getattr(learn.loss_func, 'axis', -1)] if kind == 'ce' else out.shape[-1]
-    if layer is None:
-        found = _output_layer(learn.model, n_out)
-        if found is None: raise RecipeError(f"no layer of the model has a bias of {n_out} values (one per output)",
-                                            "pass layer=the output layer, and give it a bias (bias=True)")
-        name, layer = found
-    else: name = type(layer).__name__
+    n_out = _n_out(kind, out, getattr(learn.loss_func, 'axis', -1))
+    name, layer, y_range = _bias_target(learn.model, n_out, layer)
     if kind == 'ce':
         prior = torch.bincount(yt.flatten().long(), minlength=n_out).float()
         logp = (prior / prior.sum()).clamp_min(1e-6).log()
@@ -263,12 +365,23 @@ def init_output_bias(learn:Learner, # the learner whose last layer's bias is set
     else:
         yt = yt.float().reshape(len(yt), -1)
         new = yt.mean(0) if kind == 'mse' else yt.median(0).values
-    before = check_loss_at_init(learn).value
-    with torch.no_grad(): layer.bias.copy_(new.to(layer.bias))
-    after = check_loss_at_init(learn)
+        if y_range is not None:  # the layer feeds a SigmoidRange(low, high): its output is the logit of where the mean lies in the range
+            lo, hi = y_range
+            new = ((new - lo) / (hi - lo)).clamp(1e-4, 1 - 1e-4).logit()
     what = dict(ce='the log class prior', bce='the log odds of each label', mse='the target mean', l1='the target median')[kind]
-    return Finding('init_output_bias', 'pass', new, details=dict(layer=name, loss_before=before, loss_after=after.value),
-                   advice=f"set {name}.bias to {what}: loss at init {before:.4g} -> {after.value:.4g}")
+    if y_range is not None: what += f" through its SigmoidRange({float(y_range[0]):g}, {float(y_range[1]):g})"
+    old = layer.bias.detach().clone()
+    before = check_loss_at_init(learn).value
+    with torch.no_grad(): layer.bias.copy_(new.to(layer.bias).view_as(layer.bias))
+    after = check_loss_at_init(learn).value
+    det = dict(layer=name, loss_before=before, loss_after=after, y_range=None if y_range is None else tuple(map(float, y_range)))
+    new = [float(f'{o:.4g}') for o in new.flatten().tolist()]   # what is shown: four significant digits
+    if len(new) == 1: new = new[0]
+    if not after <= 1.01 * before:   # worse (beyond 1%, or not finite): put the old bias back
+        with torch.no_grad(): layer.bias.copy_(old)
+        return Finding('init_output_bias', 'warn', new, details=det,
+                       advice=f"setting {name}.bias to {what} made the loss at init worse ({before:.4g} -> {after:.4g}), so it was left as it was")
+    return Finding('init_output_bias', 'pass', new, details=det, advice=f"set {name}.bias to {what}: loss at init {before:.4g} -> {after:.4g}")
 
 # %% ../nbs/02_baseline.ipynb #797bbf83
 def check_batch_independence(learn:Learner, # the learner to check (it is left unchanged)
@@ -287,7 +400,7 @@ def check_batch_independence(learn:Learner, # the learner to check (it is left u
         n_norm = sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in l.model.modules())
         l.model.eval()  # batch norm in training mode mixes samples on purpose: use its running statistics
         xs = [x.detach().clone().requires_grad_() if x.is_floating_point() else x for x in xb]
-        out = l.model(*xs)
+        out = _forward(l.model, xs)
         if not isinstance(out, torch.Tensor) or out.shape[0] != bs:
             return Finding(name, 'skip', advice="the model's output has no leading batch dimension to take sample i from")
         loss = l.loss_func(out[i:i+1], *[y[i:i+1] for y in yb])
@@ -306,10 +419,17 @@ def check_batch_independence(learn:Learner, # the learner to check (it is left u
     return Finding(name, 'pass', val, f"only input {i} gets a gradient", details=det)
 
 # %% ../nbs/02_baseline.ipynb #0c99be6a
+def _frozen_by_freeze(learn):
+    "Ids of the parameters that fastai's `freeze`/`freeze_to` froze: those of the parameter groups before the optimizer's `frozen_idx`"
+    opt = learn.opt
+    if opt is None or not getattr(opt, 'frozen_idx', 0): return set()
+    return {id(p) for pl in opt.param_lists[:opt.frozen_idx] for p in pl if not p.requires_grad}
+
 def check_params_update(learn:Learner, # the learner to check (it is left unchanged)
                        ) -> Finding:
     "One step of the learner's own optimizer: every trainable parameter gets a gradient and moves, no frozen one does"
     name = 'params_update'
+    by_freeze = _frozen_by_freeze(learn)
     with _checking(learn) as l:
         m = l.model.train()
         l.create_opt()
@@ -318,7 +438,7 @@ def check_params_update(learn:Learner, # the learner to check (it is left unchan
         before = [p.detach().clone() for _, p in named]
         for _, p in named: p.grad = None
         xb, yb = _split(l.dls, _batches(l.dls.train, 1)[0])
-        out = m(*xb)
+        out = _forward(m, xb)
         if isinstance(out, torch.Tensor) and out.requires_grad: out.retain_grad()
         l.loss_func(out, *yb).backward()
         no_grad = [n for n, p in named if p.requires_grad and (p.grad is None or not p.grad.any())]
@@ -329,13 +449,15 @@ def check_params_update(learn:Learner, # the learner to check (it is left unchan
         moved = {n: not torch.equal(b, p.detach()) for (n, p), b in zip(named, before)}
         trainable = [n for n, p in named if p.requires_grad]
         frozen = [n for n, p in named if not p.requires_grad]
+        designed = [n for n, p in named if not p.requires_grad and id(p) in by_freeze]
         not_in_opt = [n for n, p in named if p.requires_grad and id(p) not in in_opt]
         stuck = [n for n in trainable if not moved[n] and n not in no_grad and n not in not_in_opt]
         frozen_moved = [n for n in frozen if moved[n]]
     n_ok = sum(moved[n] and n not in no_grad for n in trainable)
     val = f"{n_ok} of {len(trainable)} moved" + (f", {len(dead)} of {out.grad[0].numel()} outputs unused" if dead else '')
     exp = f"all {len(trainable)} move, every output used"
-    det = dict(no_grad=no_grad, not_in_optimizer=not_in_opt, stuck=stuck, frozen=frozen, frozen_moved=frozen_moved, dead_outputs=dead)
+    det = dict(no_grad=no_grad, not_in_optimizer=not_in_opt, stuck=stuck, frozen=frozen, frozen_by_freeze=designed, frozen_moved=frozen_moved, dead_outputs=dead)
+    if designed: val += f", {len(designed)} frozen by learn.freeze()"
     show = lambda ns: ', '.join(ns[:4]) + (f' and {len(ns)-4} more' if len(ns) > 4 else '')
     probs = []
     if not_in_opt: probs.append(f"not in the optimizer: {show(not_in_opt)} (check the splitter / parameter groups)")
@@ -344,138 +466,298 @@ def check_params_update(learn:Learner, # the learner to check (it is left unchan
     if stuck: probs.append(f"had a gradient but did not move: {show(stuck)} (lr 0?)")
     if frozen_moved: probs.append(f"frozen but moved: {show(frozen_moved)}")
     if probs: return Finding(name, 'fail', val, exp, advice='; '.join(probs), details=det)
-    if frozen: return Finding(name, 'warn', f"{len(frozen)} frozen parameters", exp, details=det,
-                              advice=f"frozen (requires_grad=False): {show(frozen)}; fine when fine-tuning a pretrained body, else unfreeze them")
+    stray = [n for n in frozen if n not in designed]
+    if stray: return Finding(name, 'warn', f"{len(stray)} frozen parameters", exp, details=det,
+                             advice=f"frozen (requires_grad=False) outside of learn.freeze(): {show(stray)}; unfreeze them, or freeze with learn.freeze_to() so the optimizer knows")
+    if designed: det['frozen_note'] = f"{show(designed)}: the parameter groups before {learn.opt.frozen_idx}, frozen by learn.freeze() (their BatchNorm layers stay trainable when train_bn)"
     return Finding(name, 'pass', val, exp, details=det)
 
 # %% ../nbs/02_baseline.ipynb #33068921
 def _set_dropout(model, training:bool=False):
+    "Switch dropout on or off, fastai's own kinds included (`RNNDropout`, `EmbeddingDropout`, `WeightDropout`)"
     for mod in model.modules():
-        if isinstance(mod, nn.modules.dropout._DropoutNd): mod.train(training)
+        if isinstance(mod, nn.modules.dropout._DropoutNd) or 'dropout' in type(mod).__name__.lower(): mod.train(training)
 
-def _train(learn, batches, steps:int, lr:float, zero_inputs:bool=False, check_every:int=0, stop_at:float=None):
-    "Adam on the trainable parameters for `steps` steps cycling through `batches`; returns the losses (on the device)"
-    m = learn.model
-    # fastai's Adam, without weight decay: plain tensor code (torch.optim pulls in torch._dynamo, seconds of import on first use)
-    opt = Adam([p for p in m.parameters() if p.requires_grad], lr=lr, wd=0.)
+def _sync(model):
+    if (d := _model_device(model)) is not None and d.type == 'cuda': torch.cuda.synchronize(d)
+
+def _adam(model, lr:float, max_params:int=2_000_000):
+    "Adam without weight decay on the trainable parameters: fastai's for a small model, PyTorch's fused kernel for a big one"
+    ps = [p for p in model.parameters() if p.requires_grad]
+    # fastai's Adam is plain tensor code, a few kernels per parameter: the fused one is several times faster on millions of
+    # parameters, but `torch.optim` imports `torch._dynamo` on first use (a second or so), more than a small model's whole check
+    if sum(p.numel() for p in ps) <= max_params or ps[0].device.type not in ('cpu', 'cuda'): return Adam(ps, lr=lr, wd=0.)
+    return torch.optim.Adam(ps, lr=lr, betas=(0.9, 0.99), eps=1e-5, fused=True)   # fastai's defaults
+
+def _step_time(l, xb, yb):
+    "Seconds of one training step as a function of the samples in it: forward and backward timed on 4 and 16 samples after a warm-up, plus an optimizer step; measured once per preflight"
+    key = ('step_time', id(l.model))
+    if _cache is not None and key in _cache: return _cache[key]
+    m, ks = l.model, sorted({min(4, len(xb[0])), min(16, len(xb[0]))})
+    def timed(f):
+        _sync(m); t0 = time.perf_counter(); f(); _sync(m)
+        return time.perf_counter() - t0
+    fb = lambda k: l.loss_func(_forward(m, [o[:k] for o in xb]), *[o[:k] for o in yb]).backward()
+    fb(ks[0])   # the first pass pays for one-off set-up (kernels, allocations): time the next ones
+    ts = [timed(partial(fb, k)) for k in ks]
+    opt = _adam(m, lr=0.)   # lr 0: a step of the real cost that moves nothing
+    opt.step()   # (the first one sets up the optimizer's state)
+    t_opt = timed(opt.step)
+    for p in m.parameters(): p.grad = None
+    per = ts[-1] / ks[-1] if len(ks) == 1 else max((ts[-1] - ts[0]) / (ks[-1] - ks[0]), ts[-1] / ks[-1] / 4)
+    fixed = max(ts[0] - per * ks[0], 0) + t_opt
+    f = lambda n: fixed + per * n
+    if _cache is not None: _cache[key] = f
+    return f
+
+def _plan(t, n:int, steps:int, seconds:float, n_min:int=4, steps_min:int=10, worth:float=0.75):
+    "The most samples per step (halving down to `n_min`), then steps (down to `steps_min`), whose training fits in `seconds` at `t(n)` seconds a step"
+    # fewer samples only while that makes a step clearly cheaper (below `worth` times the cost): a step's fixed cost
+    # (the optimizer, a recurrent net's time steps) does not shrink with it
+    while n > n_min and steps * t(n) > seconds and t(max(n_min, n // 2)) < worth * t(n): n = max(n_min, n // 2)
+    return n, max(min(steps, int(seconds / t(n))), min(steps, steps_min))
+
+def _shuffled(xb, seed:int):
+    "The inputs of a batch in a random order (the same for each input), none left in place: real inputs, independent of the targets they now sit with"
+    p = torch.randperm(len(xb[0]), generator=torch.Generator().manual_seed(seed))
+    i = torch.empty_like(p); i[p] = p.roll(1)   # each sample takes the input of the one before it in a random cycle
+    return tuple(x[i.to(x.device)] for x in xb)
+
+def _set_lr(opt, lr):
+    if isinstance(opt, torch.optim.Optimizer):
+        for g in opt.param_groups: g['lr'] = lr
+    else: opt.set_hyper('lr', lr)
+
+def _train(learn, batches, steps:int, lr:float, shuffle:bool=False, seconds:float=None, steps_min:int=0, warmup:int=0):
+    "Adam on the trainable parameters for `steps` steps cycling through `batches`, the learning rate rising over the first `warmup` (stopping after `seconds` once `steps_min` are done); returns the losses (on the device)"
+    m, t0 = learn.model, time.perf_counter()
+    opt = _adam(m, lr)
     losses = []
     for s, b in zip(range(steps), itertools.cycle(batches)):
+        if seconds is not None and s >= steps_min and time.perf_counter() - t0 > seconds: break
+        if s < warmup: _set_lr(opt, lr * (s + 1) / (warmup + 1))
         xb, yb = _split(learn.dls, b)
-        if zero_inputs: xb = tuple(torch.zeros_like(x) for x in xb)
-        loss = learn.loss_func(m(*xb), *yb)
+        if shuffle: xb = _shuffled(xb, s)
+        loss = learn.loss_func(_forward(m, xb), *yb)
         loss.backward(); opt.step(); opt.zero_grad()
         losses.append(loss.detach())
-        if check_every and stop_at is not None and (s + 1) % check_every == 0 and losses[-1].item() <= stop_at: break
     return torch.stack(losses).float()
 
-def _accuracy(out, y, axis=-1):
-    return (out.argmax(axis) == y).float().mean().item()
+def _chunks(dls, batches, n:int):
+    "`batches` cut into batches of `n` samples"
+    return [tuple(o[i:i+n] for o in b) for b in batches for i in range(0, len(_split(dls, b)[0][0]) - n + 1, n)]
+
+def _sample_losses(learn, out, yb):
+    "The loss of each sample in a batch (averaged over its pixels or tokens), or the batch's loss when the loss cannot be left unreduced"
+    bs = out.shape[0]
+    try:
+        with learn.loss_not_reduced(): v = learn.loss_func(out, *yb)
+        if v.numel() and v.numel() % bs == 0: return v.detach().float().as_subclass(torch.Tensor).reshape(bs, -1).mean(1)
+    except TypeError: pass
+    return learn.loss_func(out, *yb).detach().float().as_subclass(torch.Tensor).reshape(1)
+
+def _t_stat(d):
+    "Mean of the paired differences `d` over its standard error: how many standard errors it lies above zero"
+    if len(d) < 2: return float('nan')
+    se = d.std().item() / math.sqrt(len(d))
+    return d.mean().item() / se if se > 0 else math.copysign(math.inf, d.mean().item()) if d.mean().item() else 0.
+
+def _loss_floor(loss_func, c:int) -> float:
+    "The lowest value the loss can reach with `c` classes: 0, or with label smoothing the entropy of the smoothed target"
+    f = getattr(loss_func, 'func', loss_func)
+    eps = f.eps if isinstance(f, LabelSmoothingCrossEntropy) else getattr(f, 'label_smoothing', 0.)
+    if not eps: return 0.
+    q, r = 1 - eps + eps / c, eps / c   # the smoothed target: q on the true class, r on each other one
+    return -(q * math.log(q) + (c - 1) * r * math.log(r))
+
+def _accuracy(loss_func, out, y):
+    "Accuracy of the decoded predictions (the loss's `activation`, then its `decodes`, as fastai's `get_preds` does) against the targets, both flattened"
+    p = getattr(loss_func, "decodes", noops)(getattr(loss_func, "activation", noops)(out))
+    p, y = flatten_check(p, y)
+    return (p.float() == y.float()).float().mean().item()
+
+def _memorise(l, kind, xs, ys, lr, steps, steps_min, seconds, tol, check_every):
+    "Adam on one fixed batch until its loss is close to its floor (read every `check_every` steps), or the steps or the time run out"
+    m = l.model
+    opt, losses, acc, t0 = _adam(m, lr), [], None, time.perf_counter()
+    for s in range(steps + 1):
+        out = _forward(m, xs)
+        loss = l.loss_func(out, *ys)
+        losses.append(loss.detach())
+        last = s == steps or (s >= steps_min and time.perf_counter() - t0 > seconds)
+        if s == 0:
+            l0 = loss.item()
+            floor = _loss_floor(l.loss_func, out.shape[getattr(l.loss_func, 'axis', -1)]) if kind == 'ce' else 0.
+            target = floor + tol * (l0 - floor)
+        elif s % check_every == 0 or last:  # judge this reading: the model as it is now, on this forward
+            final = loss.item()
+            if kind in ('ce', 'bce'): acc = _accuracy(l.loss_func, out.detach(), ys[0])
+            ok = math.isfinite(final) and final <= target and (acc is None or acc >= 1 - tol)
+            if ok or not math.isfinite(final) or last: break
+        loss.backward(); opt.step(); opt.zero_grad()
+    return dict(ok=ok, final=final, target=target, initial=l0, floor=floor, steps=s, accuracy=acc, lr=lr, losses=torch.stack(losses).float().tolist())
 
 def check_overfit_batch(learn:Learner, # the learner to check (it is left unchanged)
-                        n:int=16, # samples in the batch to overfit (at least 2)
-                        steps:int=150, # at most this many Adam steps
-                        lr:float=3e-3, # Adam's learning rate: a safe default, independent of the learner's
-                        tol:float=0.05 # the loss must fall below this fraction of its initial value
+                        n:int=16, # samples in the batch to overfit (at least 2); fewer, down to 2, when a step is slow
+                        steps:int=300, # at most this many Adam steps
+                        lrs:tuple=(3e-3, 3e-2), # Adam's learning rates, independent of the learner's: when one fails, the next is tried from the start
+                        tol:float=0.05, # the loss must fall to this fraction of the way from its initial value to its floor, and the error rate below it
+                        seconds:float=3., # time budget of a run: fewer samples when a step is slow, and a stop after this long (but not before `steps_min`)
+                        steps_min:int=20, # steps done whatever the time
+                        check_every:int=5 # read the loss (and stop when it is low enough) every this many steps
                        ) -> Finding:
-    "Train on one small fixed batch: the loss must go close to zero (and accuracy to 100%)"
+    "Train on one small fixed batch: the loss must go close to its floor (zero, without label smoothing) and accuracy to 100%"
     name = 'overfit_batch'
     if not isinstance(n, int) or n < 2: raise RecipeError(f"n must be an int of at least 2, got {n!r}", "pass n=2 or more samples to overfit")
     with _checking(learn) as l:
-        xb, yb = _split(l.dls, _batches(l.dls.train, 1)[0])
-        n = min(n, len(xb[0]))
-        b = tuple(o[:n] for o in xb + yb)
-        l.model.train(); _set_dropout(l.model, False)  # no regularisation: we want to memorise
-        with torch.no_grad(): l0 = l.loss_func(l.model(*b[:len(xb)]), *b[len(xb):]).item()
-        losses = _train(l, [b], steps, lr, check_every=10, stop_at=tol * l0).tolist()
-        with torch.no_grad():
-            out = l.model(*b[:len(xb)])
-            final = l.loss_func(out, *b[len(xb):]).item()
         try: kind = loss_kind(l)
         except RecipeError: kind = None
-        acc = _accuracy(out, b[len(xb)], getattr(l.loss_func, 'axis', -1)) if kind == 'ce' else None
-    det = dict(initial=l0, steps=len(losses), n=n, accuracy=acc, lr=lr, losses=losses)
-    exp = f"below {tol*l0:.3g}" + (" at 100% accuracy" if acc is not None else '')
-    ok = math.isfinite(final) and final <= tol * l0 and (acc is None or acc == 1.)
-    if ok: return Finding(name, 'pass', final, exp, details=det)
-    return Finding(name, 'fail', final, exp, details=det,
-                   advice=f"could not memorise {n} samples in {len(losses)} steps (loss floor {final:.3g}{'' if acc is None else f', accuracy {acc:.0%}'}): "
+        xb, yb = _split(l.dls, _batches(l.dls.train, 1)[0])
+        m = l.model.train(); _set_dropout(m, False)  # no regularisation: we want to memorise
+        # the fewer the samples, the sooner they are memorised: halve them whenever the budget is short
+        n = _plan(_step_time(l, xb, yb), min(n, len(xb[0])), 2 * steps_min, seconds, n_min=2, worth=1.)[0]
+        xs, ys = tuple(o[:n] for o in xb), tuple(o[:n] for o in yb)
+        runs, t0 = [], time.perf_counter()
+        for lr in lrs:
+            if runs and (runs[-1]['ok'] or time.perf_counter() - t0 > len(runs) * seconds): break
+            with preserve_state(l): runs.append(_memorise(l, kind, xs, ys, lr, steps, steps_min, seconds, tol, check_every))
+    r = next((o for o in runs if o['ok']), min(runs, key=lambda o: o['final'] if math.isfinite(o['final']) else math.inf))
+    det = dict(n=n, **{k: v for k, v in r.items() if k not in ('ok', 'final', 'target')}, tried=[o['lr'] for o in runs])
+    exp = f"below {r['target']:.3g}" + (f" at {1-tol:.0%} accuracy or more" if r['accuracy'] is not None else '')
+    if r['ok']: return Finding(name, 'pass', r['final'], exp, details=det)
+    acc = r['accuracy']
+    return Finding(name, 'fail', r['final'], exp, details=det,
+                   advice=f"could not memorise {n} samples in {r['steps']} steps (loss {r['final']:.3g}, lowest {min(r['losses']):.3g}{'' if acc is None else f', accuracy {acc:.0%}'}): "
                           "look for a softmax before the loss, frozen or detached layers, a broken loss, or too little capacity")
 
 # %% ../nbs/02_baseline.ipynb #ad0d8375
 def check_input_independent(learn:Learner, # the learner to check (it is left unchanged)
-                            steps:int=60, # Adam steps for each of the two runs
-                            lr:float=1e-3, # Adam's learning rate
-                            n_batches:int=8, # training batches cycled through
+                            steps:int=200, # Adam steps for each run, at most
+                            lrs:tuple=(1e-3, 1e-2), # Adam's learning rates, tried in turn (while the time budget lasts) until the real model is clearly better
+                            n:int=None, # samples per step; default: the batch size, fewer (down to 8) when a step is slow
                             n_valid:int=4, # validation batches to compare the two models on
-                            margin:float=0.1 # the real-input model's validation loss must be at least this fraction lower
+                            seconds:float=4., # time budget of the two runs at one learning rate: fewer samples, then fewer steps (at least 10)
+                            margin:float=0.1, # the real model's validation loss must be at least this fraction lower...
+                            z:float=3. # ...or lower by this many standard errors of the per-sample differences
                            ) -> Finding:
-    "Train on real and on zeroed inputs (same seed, same steps): the real-input model must do clearly better"
+    "Train on real and on shuffled inputs (same seed, same steps): the model trained on real pairs must do clearly better on the validation set"
     name = 'input_independent'
     with _checking(learn) as l:
-        tb, vb = _batches(l.dls.train, n_batches), _batches(l.dls.valid, n_valid)
-        res = {}
-        for zero in (False, True):
-            with preserve_state(l):
-                seed_all(42); l.model.train()
-                _train(l, tb, steps, lr, zero_inputs=zero)
-                l.model.eval()
-                with torch.no_grad():
-                    ls = []
-                    for b in vb:
-                        xb, yb = _split(l.dls, b)
-                        if zero: xb = tuple(torch.zeros_like(x) for x in xb)
-                        ls.append(l.loss_func(l.model(*xb), *yb).float() * len(xb[0]))
-                res[zero] = (torch.stack(ls).sum() / sum(len(_split(l.dls, b)[0][0]) for b in vb)).item()
-    real, zero = res[False], res[True]
-    det = dict(real=real, zeroed=zero, steps=steps, lr=lr)
-    ratio = real / zero if zero > 0 else float('nan')
-    val, exp = (round(real, 4), round(zero, 4)), f"real below {1-margin:.0%} of zeroed"
-    if math.isfinite(ratio) and ratio <= 1 - margin: return Finding(name, 'pass', val, exp, details=det)
-    adv = (f"with real inputs the validation loss is {ratio:.0%} of the loss with zeroed inputs: the model is not using its inputs "
-           "(labels misaligned with inputs? inputs blanked by a transform? a detached input path?)")
-    return Finding(name, 'warn' if math.isfinite(ratio) and ratio < 1 else 'fail', val, exp, advice=adv, details=det)
+        xb, yb = _split(l.dls, _batches(l.dls.train, 1)[0])
+        m, bs, t0 = l.model.train(), len(xb[0]), time.perf_counter()
+        n, planned = _plan(_step_time(l, xb, yb), min(ifnone(n, bs), bs), steps, seconds / 2, n_min=min(8, bs))
+        # as many distinct samples as the steps will use, up to an epoch: a model that sees few samples many times memorises them
+        tb = _chunks(l.dls, _batches(l.dls.train, min(len(l.dls.train), math.ceil(planned * n / bs))), n)
+        vb = [_split(l.dls, b) for b in _batches(l.dls.valid, n_valid)]
+        runs = []
+        for lr in lrs:
+            if runs and (runs[-1]['ok'] or time.perf_counter() - t0 > len(runs) * seconds): break
+            res, done = {}, planned
+            for shuffle in (False, True):
+                with preserve_state(l):
+                    seed_all(42); m.train()
+                    # a short warm-up: Adam's first steps move every weight by the full learning rate, which can throw a fresh deep net off for a while
+                    done = len(_train(l, tb, done, lr, shuffle=shuffle, seconds=None if shuffle else seconds / 2, steps_min=10, warmup=3))
+                    _set_dropout(m, False)   # measured in training mode (batch statistics, as trained), without dropout
+                    with torch.no_grad(): res[shuffle] = torch.cat([_sample_losses(l, _forward(m, xv), yv) for xv, yv in vb]).cpu()
+            real, base = res[False].mean().item(), res[True].mean().item()
+            t, ratio = _t_stat(res[True] - res[False]), real / base if base > 0 else float('nan')
+            runs.append(dict(lr=lr, real=real, shuffled=base, t=t, ratio=ratio, steps=done, ok=ratio <= 1 - margin or t >= z))
+    r = max(runs, key=lambda o: (o['ok'], o['t'] if math.isfinite(o['t']) else -math.inf))
+    det = dict(real=r['real'], shuffled=r['shuffled'], t=r['t'], lr=r['lr'], steps=r['steps'], n=n, n_valid=len(res[False]),
+               runs=runs)
+    val, exp = (round(r['real'], 4), round(r['shuffled'], 4)), f"real below {1-margin:.0%} of shuffled, or lower by {z:g} standard errors"
+    if r['ok']: return Finding(name, 'pass', val, exp, details=det)
+    if r['steps'] < steps:   # cut short by the time budget: a model a few steps old can be no better than the shuffled one, or worse
+        return Finding(name, 'skip', val, exp, details=det,
+                       advice=f"not conclusive after {r['steps']} steps, all the time budget allows for this model here: pass seconds= to train longer (or run on a GPU)")
+    tried = ', '.join(f"{o['lr']:g}" for o in runs)
+    adv = (f"the model trained on real pairs scores {r['ratio']:.0%} of the loss of one trained on shuffled inputs ({r['t']:.1f} standard errors lower, at lr {tried}): "
+           "it is not learning from its inputs (labels misaligned with inputs? inputs blanked by a transform? a detached input path?)")
+    return Finding(name, 'warn' if r['ratio'] < 1 else 'fail', val, exp, advice=adv, details=det)
 
 # %% ../nbs/02_baseline.ipynb #30f40af7
-class _StopAfter(Callback):
-    "Record the training loss on the device; stop the fit after `steps` batches, skipping validation"
+class _Cycle:
+    "A stand-in for the training `DataLoader`: `n` batches, cycling through `batches` already read; anything else is the loader's"
+    def __init__(self, dl, batches, n): self.dl,self.batches,self.n = dl,batches,n
+    def __len__(self): return self.n
+    def __iter__(self): return itertools.islice(itertools.cycle(self.batches), self.n)
+    def __getattr__(self, k): return getattr(self.dl, k)
+
+@contextlib.contextmanager
+def _train_on(dls, batches, n):
+    "Make `dls.train` yield `n` batches cycling through `batches`"
+    dl = dls.loaders[0]
+    dls.loaders[0] = _Cycle(dl, batches, n)
+    try: yield
+    finally: dls.loaders[0] = dl
+
+class _Record(Callback):
+    "Record the training losses on the device, skipping validation; end the fit after `seconds` once `steps_min` steps are done"
     order = -20
-    def __init__(self, steps:int, compress:bool): self.steps,self.compress,self.losses = steps,compress,[]
-    def before_batch(self):
-        # one epoch cut to `steps` batches: tell the schedule (via `n_iter`) so it runs its whole course
-        if self.training and self.compress: self.learn.n_iter = min(self.n_iter, self.steps)
+    def __init__(self, steps_min:int=0, seconds:float=None): self.steps_min,self.seconds = steps_min,seconds
+    def before_fit(self): self.losses,self.t0 = [],time.perf_counter()
     def after_batch(self):
         if not self.training: return
         self.losses.append(self.learn.loss.detach())
-        if len(self.losses) >= self.steps: raise CancelFitException()
+        if self.seconds is not None and len(self.losses) >= self.steps_min and time.perf_counter() - self.t0 > self.seconds: raise CancelFitException()
     def before_validate(self): raise CancelValidException()
 
+def _fixed_set_losses(l, batches):
+    "Per-sample losses on `batches`, in training mode without dropout, with no gradient"
+    m = l.model.train(); _set_dropout(m, False)
+    with torch.no_grad(): return torch.cat([_sample_losses(l, _forward(m, x), y) for x, y in (_split(l.dls, b) for b in batches)]).cpu()
+
 def check_loss_decreases(learn:Learner, # the learner to check (it is left unchanged)
-                         steps:int=50, # training batches
+                         steps:int=50, # training batches, at most
                          fit:str='fit', # the Learner method that trains: 'fit', 'fit_one_cycle', 'fit_flat_cos', ...
-                         min_drop:float=0.1, # the mean of the last fifth of the losses must be this fraction below the first loss
-                         spike:float=3. # warn when the loss rises above this multiple of the first loss on the way
+                         n_batches:int=4, # the first training batches of the fit: the fixed set the loss is measured on, before and after
+                         seconds:float=3., # time budget: fewer steps when a step is slow...
+                         steps_min:int=8, # ...but at least this many
+                         min_drop:float=0.1, # the loss on the fixed set must fall by this fraction...
+                         z:float=3., # ...or by this many standard errors of the per-sample changes
+                         spike:float=3., # warn when the training loss rises above this multiple of its start on the way (over three steps in a row)...
+                         diverge:float=10. # ...and fail above this multiple
                         ) -> Finding:
-    "A short fit with the learner's own optimizer, learning rate, schedule and callbacks: the training loss must fall"
+    "A short fit with the learner's own optimizer, learning rate, schedule and callbacks: the loss on a fixed set of training batches must fall"
     name = 'loss_decreases'
     if not callable(getattr(Learner, fit, None)):
         raise RecipeError(f"Learner has no fit method {fit!r}", "pass fit='fit', 'fit_one_cycle', 'fit_flat_cos' or another Learner method")
     with _checking(learn) as l:
-        n_iter = len(l.dls.train)
-        cb = _StopAfter(steps, compress=steps <= n_iter)
-        with l.no_bar(), l.no_logging(), _in_process(l.dls.train): getattr(l, fit)(math.ceil(steps / n_iter), cbs=cb, reset_opt=True)
+        xb, yb = _split(l.dls, _batches(l.dls.train, 1)[0])
+        with preserve_state(l): steps = _plan(_step_time(l, xb, yb), len(xb[0]), steps, seconds, n_min=len(xb[0]), steps_min=steps_min)[1]
+        tb = _batches(l.dls.train, min(steps, len(l.dls.train)))   # an epoch, or less: the batches cycle as epochs would
+        fixed = tb[:max(1, min(n_batches, steps // 4))]   # measuring a batch twice costs about a step: at most a quarter of the fit
+        with preserve_state(l): before = _fixed_set_losses(l, fixed)
+        cb = _Record(steps_min, seconds)   # (the plan does not know the cost of the learner's own optimizer and callbacks)
+        with l.no_bar(), l.no_logging(), _train_on(l.dls, tb, steps): getattr(l, fit)(1, cbs=cb, reset_opt=True)
+        after = _fixed_set_losses(l, fixed)
         losses = torch.stack(cb.losses).float().cpu()
-    k = max(1, len(losses) // 5)
-    first, last, peak = losses[0].item(), losses[-k:].mean().item(), losses.max().item()
-    det = dict(losses=losses.tolist(), lr=learn.lr, fit=fit)
-    val, exp = (round(first, 4), round(last, 4)), f"last below {(1-min_drop)*first:.4g}"
+    t = _t_stat(before - after)
+    first, last = before.mean().item(), after.mean().item()
+    # a step's loss against its batch's loss before the fit where that was measured, else the fixed set's: a spike is judged against the same samples
+    per_batch = [o.mean() for o in before.chunk(len(fixed))] if len(before) >= len(fixed) else [before.mean()] * len(fixed)
+    start = torch.stack([per_batch[i % len(tb)] if i % len(tb) < len(fixed) else before.mean() for i in range(len(losses))])
+    det = dict(losses=losses.tolist(), before=first, after=last, t=t, steps=len(losses), lr=learn.lr, fit=fit)
+    val, exp = (round(first, 4), round(last, 4)), f"below {(1-min_drop)*first:.4g}, or lower by {z:g} standard errors"
     bad = (~torch.isfinite(losses)).nonzero().flatten()
-    if len(bad): return Finding(name, 'fail', (first, float('nan')), exp, details=det,
-                                advice=f"the loss became {losses[bad[0]].item()} at step {bad[0].item()}: lower the learning rate (learn.lr_find()) or look for a numerical bug")
-    if last > (1 - min_drop) * first:
+    if len(bad) or not math.isfinite(last):
+        i = bad[0].item() if len(bad) else len(losses) - 1
+        return Finding(name, 'fail', (first, float('nan')), exp, details=det,
+                       advice=f"the loss became {losses[i].item()} at step {i}: lower the learning rate (learn.lr_find()) or look for a numerical bug")
+    if not (last <= (1 - min_drop) * first or t >= z):
         return Finding(name, 'fail', val, exp, details=det,
-                       advice=f"the training loss did not fall in {len(losses)} steps at lr {l.lr:g}: try a lower (or higher) learning rate with learn.lr_find()")
-    if peak > spike * first:
-        return Finding(name, 'warn', val, exp, details=det, advice=f"the loss fell but spiked to {peak:.3g} on the way: the learning rate may be too high")
+                       advice=f"the training loss did not fall in {len(losses)} steps at lr {l.lr:g} ({t:.1f} standard errors): try a lower (or higher) learning rate with learn.lr_find()")
+    # one batch's loss is one noisy reading: a rise counts when it holds for three steps (the median of each three in a row)
+    ratio = losses / start.clamp_min(1e-12)
+    if len(ratio) >= 3: ratio = ratio.unfold(0, 3, 1).median(1).values
+    i = int(ratio.argmax())
+    det['peak_ratio'] = ratio[i].item()
+    if ratio[i] > spike:
+        grave = ratio[i] > diverge
+        return Finding(name, 'fail' if grave else 'warn', val, exp, details=det,
+                       advice=f"the loss rose to {ratio[i].item():.3g} times its start over steps {i}-{i+2}{' before coming back down' if grave else ''}: "
+                              f"the learning rate {'is far' if grave else 'may be'} too high (learn.lr_find()), or use warmup (fit_one_cycle)")
     return Finding(name, 'pass', val, exp, details=det)
 
 # %% ../nbs/02_baseline.ipynb #de079a06
@@ -515,14 +797,22 @@ def preflight(self:Learner, checks:list=None, data:bool=False, verbose:bool=True
     if bad: raise RecipeError(f"unknown check(s) {bad}", f"choose from {list(PREFLIGHT_CHECKS)}")
     fns = dict(data=partial(_data_report, self)) if data else {}
     fns.update({k: partial(PREFLIGHT_CHECKS[k], self) for k in names})
-    with preserve_state(self), _on_device(self), _one_thread(self), _shared_reads():
+    with preserve_state(self), _on_device(self), _cpu_threads(self), _shared_reads():
         return run_checks(fns, title='preflight', verbose=verbose)
 
 # %% ../nbs/02_baseline.ipynb #1002461f
+@contextlib.contextmanager
+def _kept(model):
+    "Put back each module's mode and the state it keeps between forwards (a recurrent net's hidden state and batch size)"
+    kept = [(m, m.training, {k: v for k, v in vars(m).items() if _tensors_only(v) or isinstance(v, (bool, int, float))}) for m in model.modules()]
+    try: yield
+    finally:
+        for m, t, d in kept: m.__dict__.update(d); m.training = t
+
 class PredictionDynamics(Callback):
     "Record the model's predictions on one fixed validation batch every `every` training steps"
     order,run_valid = 60,False
-    _stateattrs = ('preds', 'steps', 'targs', 'xb', '_buf')
+    _stateattrs = ('preds', 'steps', 'targs', 'xb', '_y', '_buf')
     def __init__(self,
                  batch=None, # a batch `(x, ..., y)` to follow; default: the first validation batch
                  every:int=10, # record after every this many training steps (and at the start and the end)
@@ -532,17 +822,15 @@ class PredictionDynamics(Callback):
         store_attr()
         self.preds,self.steps,self._buf = None,[],[]
     def before_fit(self):
-        rng, vrng = _rng_states(), getattr(self.dls.valid, 'rng', None)
-        vst = vrng.getstate() if vrng is not None else None
-        b = self.batch if self.batch is not None else _read(self.dls.valid, 1)[0]  # reading a loader draws random numbers: give them back
-        _set_rng_states(rng)
-        if vst is not None: vrng.setstate(vst)
+        b = self.batch if self.batch is not None else _read(self.dls.valid, 1)[0]  # (reading leaves the loader and the random states as they were)
         dev = _model_device(self.model)
         xb, yb = _split(self.dls, to_device(b, dev))
-        self.xb, self.targs = tuple(x[:self.n] for x in xb), yb[0][:self.n].detach().cpu()
+        self.xb, self._y = tuple(x[:self.n] for x in xb), yb[0][:self.n].detach()
+        self.targs = self._y.cpu()
         try: self.kind = loss_kind(self.learn)
         except RecipeError: self.kind = 'raw'
         self.axis = getattr(self.learn.loss_func, 'axis', -1)
+        self.dense = self.kind == 'ce' and self.targs[0].numel() > 1   # a class per pixel or token: keep the true class's probability
         self.steps, self.preds, self._buf = [], None, []
         self.rank = rank_world()[0]  # under DDP only rank 0 records: the weights are the same on every rank
         self._record()
@@ -555,13 +843,12 @@ class PredictionDynamics(Callback):
     def _record(self):
         if self.rank: return
         model = plain_model(self.model)  # a forward through the DDP wrapper is a collective: not on one rank alone
-        modes = [(m, m.training) for m in model.modules()]
-        model.eval()
-        try:
-            with torch.no_grad(): out = model(*self.xb).detach().float()
-        finally:
-            for m, t in modes: m.training = t
-        if self.kind == 'ce': out = out.softmax(self.axis)
+        with _kept(model):   # eval mode, from a fresh state (a recurrent net's), then back to the training's modes and state
+            model.eval()
+            with torch.no_grad(): out = _forward(model, self.xb).detach().float()
+        if self.kind == 'ce':
+            out = out.softmax(self.axis)
+            if self.dense: out = out.gather(self.axis, self._y.long().unsqueeze(self.axis)).squeeze(self.axis)
         elif self.kind == 'bce': out = out.sigmoid()
         self._buf.append(out); self.steps.append(self.train_iter)
     def _flush(self):
@@ -576,6 +863,12 @@ class PredictionDynamics(Callback):
         if getattr(self, 'rank', 0): raise RecipeError(f"this is rank {self.rank}: PredictionDynamics records on rank 0 only", "plot on rank 0")
         if self.preds is None: raise RecipeError("PredictionDynamics has recorded nothing yet", "fit the learner with this callback first")
         steps = np.array(self.steps)
+        if getattr(self, 'dense', False):   # a class per pixel or token: the probability of the true one, averaged over the sample
+            fig, ax = plt.subplots(figsize=ifnone(figsize, (5, 3)))
+            p = self.preds.flatten(2).mean(-1)
+            for i in range(min(n, p.shape[1])): ax.plot(steps, p[:, i], lw=1, label=f"sample {i}")
+            ax.set_xlabel('step'); ax.set_ylabel('probability of the true class'); ax.set_ylim(0, 1)
+            return ax
         if self.kind in ('ce', 'bce'):
             n = min(n, len(self.targs)); cols = min(n, 4); rows = math.ceil(n / cols)
             fig, axs = plt.subplots(rows, cols, figsize=ifnone(figsize, (3 * cols, 2.2 * rows)), sharex=True, sharey=True, squeeze=False)
