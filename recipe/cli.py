@@ -42,7 +42,7 @@ def audit(learn:Learner=None, # the learner to audit; default: `digits_learner()
           verbose:bool=True # progress bars in a notebook, one line per check in a terminal
          ) -> Report:
     "Run the recipe's automatic checks on `learn` and return one `Report`"
-    learn = ifnone(learn, digits_learner())
+    learn = digits_learner() if learn is None else learn   # built only when needed: building draws random numbers
     suites = ifnone(suites, list(AUDIT_SUITES))
     bad = [s for s in suites if s not in AUDIT_SUITES]
     if bad: raise RecipeError(f"unknown suite(s) {bad}", f"choose from {list(AUDIT_SUITES)}")
@@ -57,7 +57,7 @@ def audit(learn:Learner=None, # the learner to audit; default: `digits_learner()
         rep.add(fn(learn, verbose))
     return rep
 
-# %% ../nbs/90_cli.ipynb #a1ed1ff4
+# %% ../nbs/90_cli.ipynb #2c20d20a
 @patch
 def audit(self:Learner, suites:list=None, verbose:bool=True) -> Report:
     "`audit` on this learner: the recipe's automatic checks, as one `Report`"

@@ -259,6 +259,15 @@ def _clone(o):
     if isinstance(o, (list, tuple)): return type(o)(_clone(v) for v in o)
     return copy.copy(o)
 
+def _plain_value(k, v):
+    "A module's public number, flag or string (an AWD-LSTM's batch size, say): state a forward pass may change"
+    return not k.startswith('_') and k != 'training' and isinstance(v, (bool, int, float, str))
+
+def _text_order(dl):
+    "The order a language model's loader shuffled its texts into (fastai shuffles it in place each epoch), or None"
+    o = getattr(getattr(dl, 'items', None), 'idxs', None)
+    return o if isinstance(o, (list, L)) else None
+
 def _tensors_only(v):
     "A tensor, or a (nested) list or tuple holding only tensors: what a module keeps as state outside its parameters"
     if isinstance(v, torch.Tensor): return not isinstance(v, nn.Parameter)
@@ -286,12 +295,14 @@ class _Snapshot:
         self.modes = [(m, m.training) for m in self.model.modules()]
         # state a module keeps outside its parameters and buffers: a recurrent model's hidden state, hooks
         self.mod_attrs = [(m, {k: _clone(v) if _tensors_only(v) else copy.copy(v) for k, v in m.__dict__.items()
-                               if _tensors_only(v) or (k.endswith('hooks') and isinstance(v, dict))}) for m in self.model.modules()]
+                               if _tensors_only(v) or _plain_value(k, v) or (k.endswith('hooks') and isinstance(v, dict))})
+                          for m in self.model.modules()]
         self.opt = learn.opt
         if self.opt is not None:
             self.opt_state = {p: _clone(st) for p, st in self.opt.state.items()}
             self.opt_hypers = _clone(list(self.opt.hypers))
         self.dl_rngs = [(dl, dl.rng.getstate()) for dl in learn.dls.loaders if hasattr(dl, 'rng')]
+        self.dl_orders = [(dl, list(_text_order(dl)), getattr(dl, 'chunks', None)) for dl in learn.dls.loaders if _text_order(dl) is not None]
         self.rng,self.grad_enabled = _rng_states(),torch.is_grad_enabled()
 
     def restore(self):
@@ -312,6 +323,10 @@ class _Snapshot:
             self.opt.state.clear(); self.opt.state.update(self.opt_state)
             for h, saved in zip(self.opt.hypers, self.opt_hypers): h.clear(); h.update(saved)
         for dl, st in self.dl_rngs: dl.rng.setstate(st)
+        for dl, order, chunks in self.dl_orders:
+            o = _text_order(dl)
+            (o.items if isinstance(o, L) else o)[:] = order   # in place: the loader's lengths share this list
+            dl.chunks = chunks
         _set_rng_states(self.rng)
         torch.set_grad_enabled(self.grad_enabled)
 
@@ -359,7 +374,7 @@ def learner_state(learn:Learner) -> dict:
         requires_grad=dig([p.requires_grad for p in m.parameters()]),
         grads=dig([p.grad for p in m.parameters()]),
         modes=dig([o.training for o in mods]),
-        module_state=dig([{k: v for k, v in o.__dict__.items() if _tensors_only(v)} for o in mods],
+        module_state=dig([{k: v for k, v in o.__dict__.items() if _tensors_only(v) or _plain_value(k, v)} for o in mods],
                          [{k: list(v) for k, v in o.__dict__.items() if k.endswith('hooks') and isinstance(v, dict)} for o in mods]),
         optimizer=dig(id(opt)) if opt is None else dig(id(opt), list(opt.state.values()), list(opt.hypers), [len(pl) for pl in opt.param_lists],
                                                        getattr(opt, 'frozen_idx', None)),
@@ -367,7 +382,8 @@ def learner_state(learn:Learner) -> dict:
         attributes=dig({k: v for k, v in learn.__dict__.items() if k != 'cbs'}),
         rng=dig(random.getstate(), np.random.get_state(), torch.get_rng_state(),
                 torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None,
-                [dl.rng.getstate() for dl in learn.dls.loaders if hasattr(dl, 'rng')]),
+                [dl.rng.getstate() for dl in learn.dls.loaders if hasattr(dl, 'rng')],
+                [list(_text_order(dl)) for dl in learn.dls.loaders if _text_order(dl) is not None]),
         grad_enabled=dig(torch.is_grad_enabled()))
 
 # %% ../nbs/00_core.ipynb #3a2cca28
