@@ -12,7 +12,7 @@ import numpy as np, torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from fastcore.basics import store_attr, ifnone, GetAttr
-from fastai.data.core import DataLoaders
+from fastai.data.core import DataLoaders, TfmdDL, ItemTransform, Pipeline   # (fastcore's or fasttransform's, as fastai has them)
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.tracker import EarlyStoppingCallback
@@ -178,9 +178,27 @@ class IndexedDataset(GetAttr):
 
 def _unindexed(ds): return ds.ds if isinstance(ds, IndexedDataset) else ds
 
+class _AppendIds(ItemTransform):
+    "Put the ids of the batch's rows, which its loader noted while reading them, at the end of the batch"
+    order = 1000   # after the transforms that turn the rows into tensors
+    def __init__(self, dl): self.dl = dl
+    def encodes(self, b): return (*b, torch.as_tensor(self.dl._ids, device=b[0].device))
+
+def _tab_with_ids(dl):
+    "A tabular loader (it reads rows as a DataFrame, not item by item) whose batches end with the ids of their rows"
+    new = dl.new()
+    read = new.create_batch
+    def create_batch(b): new._ids = list(b); return read(b)
+    new.create_batch = create_batch
+    new.after_batch = Pipeline([*dl.after_batch.fs, _AppendIds(new)])
+    new.dataset = IndexedDataset(dl.dataset)   # so that `SampleScores` sees ids are there
+    return new
+
 def with_indices(dls:DataLoaders) -> DataLoaders:
     "New `DataLoaders` whose training batches end with the sample ids (for `SampleScores`); valid untouched"
-    train = dls.train.new(dataset=IndexedDataset(_unindexed(dls.train.dataset)))
+    dl = dls.train
+    if hasattr(dl.dataset, 'iloc') and type(dl).create_batch is not TfmdDL.create_batch: train = _tab_with_ids(dl)
+    else: train = dl.new(dataset=IndexedDataset(_unindexed(dl.dataset)))
     return DataLoaders(train, *dls.loaders[1:], path=dls.path, device=dls.device)
 
 # %% ../nbs/04_regularize.ipynb #e3a45464
