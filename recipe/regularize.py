@@ -218,7 +218,10 @@ class SampleScores(Callback):
         self.correct,self.learned,self.forgets = z(n, dtype=torch.bool),z(n, dtype=torch.bool),z(n, dtype=torch.long)
 
     def before_batch(self):
-        if isinstance(self.dl.dataset, IndexedDataset): *yb, self.ids = self.yb; self.learn.yb = tuple(yb)
+        if not isinstance(self.dl.dataset, IndexedDataset): return
+        if len(self.yb) < 2: raise RecipeError("the training batches carry no sample ids (a language model's loader cuts one stream of text into "
+                                               "windows: they are not items)", "score items of a single-label classifier")
+        *yb, self.ids = self.yb; self.learn.yb = tuple(yb)
 
     def after_loss(self):
         if not self.training or self.epoch >= len(self.loss_hist): return
