@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #1994021b
+# %% ../nbs/99_all.ipynb #e1768475
 from .core import *
 from .data import *
 from .baseline import *
