@@ -328,6 +328,9 @@ def check_loss_at_init(learn:Learner, # the learner to check (it is left unchang
         return Finding(name, 'fail', loss, exp, advice="the model's outputs are already probabilities: remove the final softmax/sigmoid, the loss applies it itself", details=det)
     if not math.isfinite(loss):
         return Finding(name, 'fail', loss, exp, advice="the loss at init is not finite: look for NaN/inf in the inputs or an overflowing layer", details=det)
+    if isinstance(getattr(l.loss_func, 'func', l.loss_func), nn.NLLLoss) and (out.float().logsumexp(getattr(l.loss_func, 'axis', 1)).abs() > 1e-3).any():
+        return Finding(name, 'fail', loss, exp, details=det, advice="NLLLoss expects log-probabilities but the model outputs raw scores (their exp does not sum to 1): "
+                       "end the model with log_softmax, or use CrossEntropyLoss, which applies it")
     grade = lambda off, w, f: 0 if off <= w else 1 if off <= f else 2
     g_bias = grade(max(base - hi, 0) / scale, warn_at, fail_at)
     g_spread = grade(max(loss - base, 0) / scale, spread_warn, spread_fail)
@@ -435,6 +438,8 @@ def check_params_update(learn:Learner, # the learner to check (it is left unchan
         l.create_opt()
         in_opt = {id(p) for pl in l.opt.param_lists for p in pl}
         named = list(m.named_parameters())
+        # weights of a layer all equal (zeros, a constant): its units get identical gradients and stay identical
+        same = [n for n, p in named if p.requires_grad and p.ndim > 1 and p.numel() > 1 and bool((p == p.flatten()[0]).all())]
         before = [p.detach().clone() for _, p in named]
         for _, p in named: p.grad = None
         xb, yb = _split(l.dls, _batches(l.dls.train, 1)[0])
@@ -456,10 +461,13 @@ def check_params_update(learn:Learner, # the learner to check (it is left unchan
     n_ok = sum(moved[n] and n not in no_grad for n in trainable)
     val = f"{n_ok} of {len(trainable)} moved" + (f", {len(dead)} of {out.grad[0].numel()} outputs unused" if dead else '')
     exp = f"all {len(trainable)} move, every output used"
-    det = dict(no_grad=no_grad, not_in_optimizer=not_in_opt, stuck=stuck, frozen=frozen, frozen_by_freeze=designed, frozen_moved=frozen_moved, dead_outputs=dead)
+    det = dict(no_grad=no_grad, not_in_optimizer=not_in_opt, stuck=stuck, frozen=frozen, frozen_by_freeze=designed, frozen_moved=frozen_moved, dead_outputs=dead,
+               constant_init=same)
     if designed: val += f", {len(designed)} frozen by learn.freeze()"
     show = lambda ns: ', '.join(ns[:4]) + (f' and {len(ns)-4} more' if len(ns) > 4 else '')
     probs = []
+    if same: probs.append(f"every weight of {show(same)} has the same value at init: identical units get identical gradients and never differ (symmetry); "
+                          "initialise them randomly (the layer's own init, e.g. nn.init.kaiming_normal_)")
     if not_in_opt: probs.append(f"not in the optimizer: {show(not_in_opt)} (check the splitter / parameter groups)")
     if no_grad: probs.append(f"no gradient: {show(no_grad)} (a detached branch, an unused layer or dead units)")
     if dead: probs.append(f"the loss ignores output(s) {dead[:8]}")
@@ -467,8 +475,14 @@ def check_params_update(learn:Learner, # the learner to check (it is left unchan
     if frozen_moved: probs.append(f"frozen but moved: {show(frozen_moved)}")
     if probs: return Finding(name, 'fail', val, exp, advice='; '.join(probs), details=det)
     stray = [n for n in frozen if n not in designed]
-    if stray: return Finding(name, 'warn', f"{len(stray)} frozen parameters", exp, details=det,
-                             advice=f"frozen (requires_grad=False) outside of learn.freeze(): {show(stray)}; unfreeze them, or freeze with learn.freeze_to() so the optimizer knows")
+    sizes = {n: p.numel() for n, p in named}
+    share = sum(sizes[n] for n in stray) / max(sum(sizes.values()), 1)
+    det['frozen_share'] = share
+    # a few layers frozen by hand (embeddings, a stem) is a choice; most of the model frozen outside learn.freeze() rarely is
+    if share >= 0.5: return Finding(name, 'warn', f"{share:.0%} of the weights frozen", exp, details=det,
+                                    advice=f"{share:.0%} of the weights are frozen (requires_grad=False) outside of learn.freeze(): {show(stray)}; "
+                                           "only the rest can learn: unfreeze them, or freeze with learn.freeze_to() if that is the plan")
+    if stray: det['frozen_note'] = f"{show(stray)} frozen by hand ({share:.0%} of the weights)"
     if designed: det['frozen_note'] = f"{show(designed)}: the parameter groups before {learn.opt.frozen_idx}, frozen by learn.freeze() (their BatchNorm layers stay trainable when train_bn)"
     return Finding(name, 'pass', val, exp, details=det)
 
@@ -572,7 +586,9 @@ def _loss_floor(loss_func, c:int) -> float:
 
 def _accuracy(loss_func, out, y):
     "Accuracy of the decoded predictions (the loss's `activation`, then its `decodes`, as fastai's `get_preds` does) against the targets, both flattened"
-    p = getattr(loss_func, "decodes", noops)(getattr(loss_func, "activation", noops)(out))
+    if hasattr(loss_func, 'decodes'): p = loss_func.decodes(getattr(loss_func, 'activation', lambda o: o)(out))
+    elif isinstance(loss_func, (nn.BCEWithLogitsLoss, nn.BCELoss)): p = out > (0 if isinstance(loss_func, nn.BCEWithLogitsLoss) else 0.5)
+    else: p = out.argmax(1)   # a torch loss: the classes are on axis 1
     p, y = flatten_check(p, y)
     return (p.float() == y.float()).float().mean().item()
 
@@ -668,6 +684,11 @@ def check_input_independent(learn:Learner, # the learner to check (it is left un
                runs=runs)
     val, exp = (round(r['real'], 4), round(r['shuffled'], 4)), f"real below {1-margin:.0%} of shuffled, or lower by {z:g} standard errors"
     if r['ok']: return Finding(name, 'pass', val, exp, details=det)
+    # far worse than knowing nothing, whatever the steps: it learned something that is wrong on the validation set
+    if r['ratio'] > 1.5 and r['t'] <= -z:
+        return Finding(name, 'fail', val, exp, details=det,
+                       advice=f"the model trained on real pairs scores {r['ratio']:.0%} of the loss of one trained on shuffled inputs on the validation set: what it learned "
+                              "is wrong there, so the validation labels or inputs are encoded unlike the training ones (labels encoded per split? another vocab or normalisation?)")
     if r['steps'] < steps:   # cut short by the time budget: a model a few steps old can be no better than the shuffled one, or worse
         return Finding(name, 'skip', val, exp, details=det,
                        advice=f"not conclusive after {r['steps']} steps, all the time budget allows for this model here: pass seconds= to train longer (or run on a GPU)")
