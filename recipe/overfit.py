@@ -663,6 +663,7 @@ _HIST = ('step', 'epoch_idx', 'stepped', 'loss', 'loss_se', 'grad', 'weight', 'u
 
 # %% ../nbs/03_overfit.ipynb #a3e42f91
 def _early(x, frac=0.1): return x[:max(1, int(len(x) * frac))]
+def _late(x, frac=0.1): return x[-max(1, int(len(x) * frac)):]
 def _gmean(x):
     x = x[np.isfinite(x)]
     return 0. if len(x) == 0 or (x <= 0).any() else float(10 ** np.mean(np.log10(x)))
@@ -673,10 +674,15 @@ def _exploding(th, t):
     gf = g[np.isfinite(g)]
     if len(gf) == 0 and not bad: return Finding('exploding_gradients', 'skip', advice='no optimizer step was recorded')
     growth = float('inf') if bad or len(gf) == 0 else float(gf.max() / max(np.median(_early(gf)), 1e-30))
-    ok = growth <= t['explode']
+    # gradients that grow while the loss keeps falling are the weights growing as the model learns (a deep net without
+    # normalisation does it), not an explosion: that one comes with a loss that stops falling or rises
+    lf = loss[np.isfinite(loss)]
+    falling = bool(len(lf) > 1 and np.median(_late(lf)) < 0.8 * np.median(_early(lf)))
+    ok = not bad and (growth <= t['explode'] or falling)
     return Finding('exploding_gradients', 'pass' if ok else 'fail', growth, (0, t['explode']),
-                   '' if ok else f"gradient norm grew {growth:.3g}x ({bad} non-finite values): lower the learning rate, add normalisation or GradientClip",
-                   dict(nonfinite=bad, max_norm=float(gf.max()) if len(gf) else None, early_norm=float(np.median(_early(gf))) if len(gf) else None))
+                   '' if ok else f"gradient norm grew {growth:.3g}x ({bad} non-finite values) and the loss stopped falling: lower the learning rate, add normalisation or GradientClip",
+                   dict(nonfinite=bad, max_norm=float(gf.max()) if len(gf) else None, early_norm=float(np.median(_early(gf))) if len(gf) else None,
+                        loss_falling=falling))
 
 def _vanishing(th, t):
     rel = th.rel_grad[th.stepped][:, th.is_weight]
