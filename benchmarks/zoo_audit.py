@@ -38,8 +38,10 @@ def main():
     p.add_argument('--json', default=None)
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
+    from recipe.cli import AUDIT_SUITES
     rows, notes = [], []
-    print(f"{'member':20s} {'build s':>7s}  {'data p/w/f/s':>13s} {'data s':>7s}  {'preflight p/w/f/s':>17s} {'preflight s':>11s}  {'total s':>7s}", flush=True)
+    w = {s: max(len(s), 9) for s in AUDIT_SUITES}   # each suite: p/w/f/s counts, then its seconds
+    print(f"{'member':20s} {'build s':>7s}  " + '  '.join(f"{s + ' p/w/f/s':>{w[s] + 8}s} {'s':>5s}" for s in AUDIT_SUITES) + f"  {'total s':>7s}", flush=True)
     for name in a.members:
         build, secs, reps = audit_member(name, a.repeats)
         row = dict(member=name, build_s=round(build, 2), total_s=round(sum(secs.values()), 2))
@@ -47,7 +49,7 @@ def main():
         for s, rep in reps.items():
             c = rep.counts(); c['pass'] -= 1   # the 'learner' description row
             row[s] = dict(counts=c, seconds=round(secs[s], 2), per_check={f.name: f.details.get('seconds') for f in rep if f.name != 'learner'})
-            cells.append(f"{c['pass']:>3d}/{c['warn']}/{c['fail']}/{c['skip']}".rjust(13 if s == 'data' else 17) + f" {secs[s]:{7 if s == 'data' else 11}.1f}")
+            cells.append(f"{c['pass']:>3d}/{c['warn']}/{c['fail']}/{c['skip']}".rjust(w[s] + 8) + f" {secs[s]:5.1f}")
             notes += [f"  {name}: {f.status} {f.name}: {f.advice}" for f in rep if f.status in ('warn', 'fail')]
         rows.append(row)
         print(f"{name:20s} {build:7.1f}  " + '  '.join(cells) + f"  {row['total_s']:7.1f}", flush=True)

@@ -9,6 +9,9 @@ __all__ = []
 from .core import *
 from .data import *
 from .baseline import *
+from .pipeline import *
+from .setup import *
+from .loop import *
 from .overfit import *
 from .regularize import *
 from .tune import *

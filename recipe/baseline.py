@@ -428,6 +428,16 @@ def _frozen_by_freeze(learn):
     if opt is None or not getattr(opt, 'frozen_idx', 0): return set()
     return {id(p) for pl in opt.param_lists[:opt.frozen_idx] for p in pl if not p.requires_grad}
 
+def _untrained_frozen_bn(learn):
+    "Names of the BatchNorm layers in the groups `learn.freeze()` froze, when every one of them still holds its initial statistics (mean 0, variance 1)"
+    opt = learn.opt
+    if opt is None or not getattr(opt, 'frozen_idx', 0): return []
+    in_frozen = {id(p) for pl in opt.param_lists[:opt.frozen_idx] for p in pl}
+    bns = [(n, m) for n, m in learn.model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+           and getattr(m, 'running_mean', None) is not None and any(id(p) in in_frozen for p in m.parameters())]
+    fresh = [n for n, m in bns if not m.running_mean.any() and bool((m.running_var == 1).all())]
+    return fresh if bns and len(fresh) == len(bns) else []
+
 def check_params_update(learn:Learner, # the learner to check (it is left unchanged)
                        ) -> Finding:
     "One step of the learner's own optimizer: every trainable parameter gets a gradient and moves, no frozen one does"
@@ -474,6 +484,10 @@ def check_params_update(learn:Learner, # the learner to check (it is left unchan
     if stuck: probs.append(f"had a gradient but did not move: {show(stuck)} (lr 0?)")
     if frozen_moved: probs.append(f"frozen but moved: {show(frozen_moved)}")
     if probs: return Finding(name, 'fail', val, exp, advice='; '.join(probs), details=det)
+    fresh = _untrained_frozen_bn(learn)
+    if fresh: return Finding(name, 'warn', val, exp, details={**det, 'untrained_frozen_bn': fresh},
+                             advice=f"the body frozen by learn.freeze() was never trained: its {len(fresh)} BatchNorm layers still hold their initial statistics, so its features "
+                                    "are random; load pretrained weights (pretrained=True) or unfreeze it (learn.unfreeze())")
     stray = [n for n in frozen if n not in designed]
     sizes = {n: p.numel() for n, p in named}
     share = sum(sizes[n] for n in stray) / max(sum(sizes.values()), 1)

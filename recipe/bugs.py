@@ -90,21 +90,8 @@ def bug(layer:str, family:str, source:str, what:str, expect:dict, **kwargs):
     return _reg
 
 # %% ../nbs/09_bugs.ipynb #9fccacfb
-PROPOSED = {'feature_leak': 'a single feature predicts the target almost perfectly',
-            'split_shift': 'the inputs or labels of the validation set are distributed unlike the training set',
-            'augmentation': 'an augmentation changes what the label means, or is not applied to the target with the input',
-            'dropout': 'dropout rates that leave the model unable to fit',
-            'output_range': "the model's output range cannot reach the targets",
-            'loss_shape': 'the loss broadcasts predictions and targets of different shapes',
-            'loss_function': 'a loss computed unlike the one the rest of the setup assumes (e.g. summed over the batch instead of averaged)',
-            'weight_decay': 'weight decay strong enough to pull the weights to zero',
-            'train_mode': 'the model is not in training mode while it trains',
-            'grad_accumulation': 'the gradients are not reset between optimizer steps',
-            'batch_composition': 'training batches that are not shuffled samples of the data (e.g. one class per batch)',
-            'eval_determinism': 'predictions in evaluation mode that change from one pass to the next',
-            'callbacks': "a callback whose settings contradict the fit (e.g. early stopping in the wrong direction)",
-            'target_leak': 'the targets can be read off the inputs (e.g. a language model whose targets are its inputs)',
-            'metric_check': 'a metric that does not give a perfect score to perfect predictions'}
+PROPOSED = {'grad_accumulation': 'the gradients are not reset between optimizer steps',
+            'lr_decay': 'a learning-rate schedule stepped far more often than it was written for'}
 
 # %% ../nbs/09_bugs.ipynb #d19940f5
 def _at(t, i): return t[i]
@@ -304,7 +291,7 @@ def sorted_split(fixed=False):
 
 @bug('data', 'text_classifier', "scikit-learn User Guide, 'Common pitfalls and recommended practices', 'Inconsistent preprocessing' (fit on the training data, transform the rest); Islam et al. FSE 2019, bug type 'Data Bug'",
      "each split's labels are encoded by order of first appearance (`pd.factorize`), separately: 'pos' is class 0 in training and class 1 in validation",
-     {'split_shift': 'label|class'}, harm='misreports', epochs=4, truth=_in_fixed)
+     {'input_independent': 'encoded', 'split_shift': 'label|class'}, harm='misreports', epochs=4, truth=_in_fixed)
 def labels_encoded_per_split(fixed=False):
     df = zoo.reviews()
     valid = np.arange(len(df)) % 5 == 0
@@ -504,7 +491,9 @@ def relu_on_regression_output(fixed=False):
      "the body is frozen as for fine-tuning, but its weights were never pretrained (`pretrained=False`): only the head trains, on random features",
      {'params_update': 'pretrained|random'}, epochs=1)
 def frozen_random_body(fixed=False):
-    return zoo.vision() if fixed else zoo.vision_frozen()
+    learn = zoo.vision()
+    if not fixed: learn.freeze()
+    return learn
 
 # %% ../nbs/09_bugs.ipynb #389bb358
 @bug('loss', 'digits', "Karpathy, 'most common neural net mistakes' (2018), #4 'you passed softmaxed outputs to a loss that expects raw logits'; torcheck README, output range check ('softmax hasn't been applied before loss calculation')",
@@ -528,7 +517,7 @@ def loss_summed(fixed=False):
 
 @bug('loss', 'imbalanced', "PyTorch docs, `CrossEntropyLoss(weight=...)` (a rescaling weight per class); scikit-learn `compute_class_weight('balanced')` (weights inversely proportional to the class frequencies); Humbatova et al. ICSE 2020, Training > Training Data Quality > 'Unbalanced training data'",
      "the class weights are the class frequencies instead of their inverses: the rare class is down-weighted 35 times more than it should be up-weighted",
-     {'class_balance': 'weight'})
+     {'class_weights': 'weight', 'class_balance': 'weight'})
 def class_weights_inverted(fixed=False):
     from recipe.baseline import init_output_bias
     x, t = _rare_zeros()
@@ -563,7 +552,7 @@ def lr_too_high(fixed=False):
 
 @bug('optimizer', 'tabular_classifier', "DeepFD (Cao et al. ICSE 2022), fault type 'lr'; AUTOTRAINER, problem 'slow convergence'; Humbatova et al. ICSE 2020, Training > Hyperparameters > 'Suboptimal learning rate'",
      "the learning rate is 1e-6 (a value divided twice by the batch size): nothing moves in the time of the fit",
-     {'loss_decreases': 'learning rate', 'update_to_weight': 'raise'}, epochs=5)
+     {'learning_rate': 'raise', 'loss_decreases': 'learning rate', 'update_to_weight': 'raise'}, epochs=5)
 def lr_too_low(fixed=False):
     return _wine_learner(_wine_dls(), lr=1e-2 if fixed else 1e-6)
 
@@ -592,7 +581,7 @@ def weight_decay_huge(fixed=False):
 
 @bug('optimizer', 'tabular_regression', "DeepFD (Cao et al. ICSE 2022), fault type 'opt'; Humbatova et al. ICSE 2020, Training > Optimiser > 'Wrong optimisation function'",
      "plain SGD without momentum at the learning rate tuned for Adam: training is orders of magnitude slower",
-     {'update_to_weight': 'raise', 'loss_decreases': 'learning rate'}, epochs=5)
+     {'learning_rate': 'learning rate', 'update_to_weight': 'raise', 'loss_decreases': 'learning rate'}, epochs=5)
 def sgd_at_adam_lr(fixed=False):
     return _diabetes_learner(_diabetes_dls(), opt_func=Adam if fixed else partial(SGD, mom=0.))
 

@@ -34,7 +34,20 @@ def _preflight_suite(learn, verbose):
     import recipe.baseline  # adds `Learner.preflight`
     return learn.preflight(verbose=verbose)
 
-AUDIT_SUITES = {'data': ('recipe.data', _data_suite), 'preflight': ('recipe.baseline', _preflight_suite)}
+def _setup_suite(learn, verbose):
+    import recipe.setup  # adds `Learner.check_setup`
+    return learn.check_setup(verbose=verbose)
+
+def _pipeline_suite(learn, verbose):
+    import recipe.pipeline  # adds `Learner.check_pipeline`
+    return learn.check_pipeline(verbose=verbose)
+
+def _loop_suite(learn, verbose):
+    import recipe.loop  # adds `Learner.check_loop`
+    return learn.check_loop(verbose=verbose)
+
+AUDIT_SUITES = {'data': ('recipe.data', _data_suite), 'pipeline': ('recipe.pipeline', _pipeline_suite), 'setup': ('recipe.setup', _setup_suite),
+                'loop': ('recipe.loop', _loop_suite), 'preflight': ('recipe.baseline', _preflight_suite)}
 
 # %% ../nbs/90_cli.ipynb #548cd1e2
 def audit(learn:Learner=None, # the learner to audit; default: `digits_learner()`

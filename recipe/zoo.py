@@ -34,9 +34,10 @@ from fastai.text.models.awdlstm import AWD_LSTM, awd_lstm_clas_config, awd_lstm_
 from fastai.collab import CollabDataLoaders, collab_learner
 
 # %% auto #0
-__all__ = ['ZOO', 'zoo_path', 'digit_images', 'shape_masks', 'vision_dls', 'vision', 'vision_frozen', 'segmentation',
-           'multilabel', 'tabular_classifier', 'tabular_regression', 'reviews', 'text_classifier', 'language_model',
-           'ratings', 'collab', 'DigitsMLP', 'mixed_precision', 'TwoHalves', 'two_inputs', 'imbalanced', 'describe_zoo']
+__all__ = ['ZOO', 'zoo_path', 'digit_images', 'shape_masks', 'vision_dls', 'vision', 'pretrained_body', 'vision_frozen',
+           'segmentation', 'multilabel', 'tabular_classifier', 'tabular_regression', 'reviews', 'text_classifier',
+           'language_model', 'ratings', 'collab', 'DigitsMLP', 'mixed_precision', 'TwoHalves', 'two_inputs',
+           'imbalanced', 'describe_zoo']
 
 # %% ../nbs/00a_zoo.ipynb #3be9ae54
 def zoo_path() -> Path:
@@ -105,9 +106,27 @@ def vision(seed:int=0) -> Learner:
     set_seed(seed)
     return vision_learner(vision_dls(), resnet18, pretrained=False, metrics=accuracy)
 
+def _shape_tags(o):
+    "The shapes an image of `shape_masks` holds: 'circle', 'square' or both"
+    m = np.array(PILMask.create(o.parent.parent/'labels'/o.name))
+    return [c for k, c in ((1, 'circle'), (2, 'square')) if (m == k).any()]
+
+def pretrained_body(epochs:int=4) -> Path:
+    "A ResNet-18 body trained on `shape_masks` (which shapes each image holds), the zoo's offline stand-in for ImageNet weights: the path of its state dict, written once"
+    def write(path):
+        set_seed(0)
+        dls = DataBlock(blocks=(ImageBlock, MultiCategoryBlock), get_items=get_image_files, get_y=_shape_tags, splitter=RandomSplitter(0.2, seed=42),
+                        batch_tfms=_vision_tfms(32)).dataloaders(shape_masks()/'images', bs=32, num_workers=0)
+        learn = vision_learner(dls, resnet18, pretrained=False)
+        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
+        torch.save(learn.model[0].state_dict(), path/'body.pth')
+    return _build_once('resnet18_shapes', write)/'body.pth'
+
 def vision_frozen(seed:int=0) -> Learner:
-    "The same `vision_learner` with its body frozen, as fastai leaves a pretrained model before `fine_tune`"
+    "`vision_learner` with a body pretrained on other images (`pretrained_body`) and frozen, as fastai leaves a pretrained model before `fine_tune`"
+    body = pretrained_body()   # first: building it (once) draws random numbers
     learn = vision(seed)
+    learn.model[0].load_state_dict(torch.load(body, weights_only=True))
     learn.freeze()
     return learn
 
