@@ -27,7 +27,8 @@ with which spaCy, fastai's text tokenizer, cannot be imported).
     python benchmarks/bug_catalogue.py                                   # every bug, every tool that is installed
     python benchmarks/bug_catalogue.py --bugs softmax_before_ce --tools recipe torcheck
     python benchmarks/bug_catalogue.py --json bug_catalogue.json        # also write the rows and the summary
-    python benchmarks/bug_catalogue.py --reuse bug_catalogue.json       # rerun recipe, take the peers' rows from an earlier run
+    python benchmarks/bug_catalogue.py --tools recipe --json r.json      # recipe alone (no peers installed needed)...
+    python benchmarks/bug_catalogue.py --reuse peers.json r.json        # ...and one table from earlier runs' rows
 
 Writes `$OUT/bug_catalogue.json` when the environment variable OUT is set (or `--json PATH`).
 """
@@ -226,23 +227,28 @@ def main():
     p.add_argument('--tools', nargs='+', default=['recipe', *TOOLS], help='recipe, nnc, torcheck, art')
     p.add_argument('--threads', type=int, default=None, help="torch CPU threads (default: torch's own choice)")
     p.add_argument('--json', default=None)
-    p.add_argument('--reuse', default=None, help="a JSON this script wrote: its peers' rows are taken from it instead of run again")
+    p.add_argument('--reuse', nargs='+', default=[], help="JSON files this script wrote: the rows of every tool they hold are taken from them instead of run again")
     a = p.parse_args()
-    old = {r['bug']: r for r in json.load(open(a.reuse))['rows']} if a.reuse else {}
+    old, vers = {}, {}
+    for path in a.reuse:
+        d = json.load(open(path))
+        vers.update({k: v for k, v in d.get('meta', {}).get('versions', {}).items() if v})
+        for r in d['rows']: old.setdefault(r['bug'], {}).update({k: v for k, v in r.items() if k in ('recipe', *TOOLS)})
     if a.threads: torch.set_num_threads(a.threads)
-    tools = [t for t in a.tools if t == 'recipe' or _installed(TOOLS[t][0])]
+    reused = lambda t: bool(old) and all(t in old.get(b, {}) for b in a.bugs)
+    tools = [t for t in a.tools if t == 'recipe' or _installed(TOOLS[t][0]) or reused(t)]
     for t in set(a.tools) - set(tools): print(f"{t}: not installed, skipped", flush=True)
     rows = []
     print(f"{'bug':32s} " + ' '.join(f"{t:>18s}" for t in tools), flush=True)
     for name in a.bugs:
         b, row = BUGS[name], dict(bug=name, layer=BUGS[name].layer, family=BUGS[name].family)
         for t in tools:
-            if t == 'recipe':
+            if t in old.get(name, {}): row[t] = old[name][t]
+            elif t == 'recipe':
                 r = check_bug(b)
                 row[t] = dict(detected=r['detected'], named=r['named'], checks=r['checks'].split(', ') if r['checks'] else [],
                               named_by=r['named_by'].split(', ') if r['named_by'] else [],
                               fixed_alarms=r['fixed_alarms'].split(', ') if r['fixed_alarms'] else [], seconds=r['seconds'])
-            elif t in old.get(name, {}): row[t] = old[name][t]
             else:
                 fn = TOOLS[t][1]
                 try: row[t] = judge(b, fn(b, False), fn(b, True))
@@ -270,7 +276,7 @@ def main():
     if out:
         meta = dict(date=time.strftime('%Y-%m-%d'), cpu=platform.processor() or platform.machine(), cores=os.cpu_count(),
                     torch=torch.__version__, threads=torch.get_num_threads(),
-                    versions={t: _version(TOOLS[t][0]) for t in tools if t != 'recipe'})
+                    versions={t: _version(TOOLS[t][0]) or vers.get(t) for t in tools if t != 'recipe'})
         with open(out, 'w') as f: json.dump(dict(meta=meta, summary=summary, rows=rows), f, indent=1, default=str)
 
 def _version(mod):

@@ -19,7 +19,7 @@ from recipe.distributed import run_ddp
 def fit_health(rank, world_size, bs=32, epochs=2, graphs=None, health=True):
     import torch, torch.distributed as dist
     from recipe.core import seed_all, digits_dls, digits_learner
-    from recipe.overfit import TrainingHealth
+    from recipe.fast_health import FastHealth
     from recipe.baseline import PredictionDynamics
     from recipe.grokking import GrokkingMonitor
     from recipe.squeeze import EMA
@@ -28,7 +28,7 @@ def fit_health(rank, world_size, bs=32, epochs=2, graphs=None, health=True):
     if dev.type == 'cuda': torch.cuda.set_device(dev)
     seed_all(0); learn = digits_learner(digits_dls(bs=bs, num_workers=0, device=dev))
     with torch.no_grad(): learn.model[1].bias[::2] -= 1.5
-    th, pdyn, gm, ema = TrainingHealth(act_sample=None, graphs=graphs), PredictionDynamics(every=5), GrokkingMonitor(every=5), EMA(decay=0.9, final=False)
+    th, pdyn, gm, ema = FastHealth(act_sample=None, graphs=graphs), PredictionDynamics(every=5), GrokkingMonitor(every=5), EMA(decay=0.9, final=False)
     cbs = [DDPTrainer()] if world_size > 1 else []
     with learn.no_bar(), learn.no_logging(): learn.fit(epochs, cbs=cbs + ([th, pdyn, gm] if health else []) + [ema])
     if not health: return dict(device=str(next(learn.model.parameters()).device), ema=torch.cat([t.flatten() for t in ema.avg]).tolist())
@@ -39,7 +39,7 @@ def fit_health(rank, world_size, bs=32, epochs=2, graphs=None, health=True):
 
 def main():
     p = argparse.ArgumentParser(); p.add_argument('--backend', default='gloo')
-    p.add_argument('--graphs', type=int, default=-1, help='TrainingHealth(graphs=...): 1, 0, or -1 for the default')
+    p.add_argument('--graphs', type=int, default=-1, help='FastHealth(graphs=...): 1, 0, or -1 for the default')
     p.add_argument('--no-health', action='store_true', help='EMA alone: is DDP itself in step on this machine?')
     a = p.parse_args()
     kw = dict(graphs=None if a.graphs < 0 else bool(a.graphs), health=not a.no_health)

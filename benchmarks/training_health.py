@@ -1,4 +1,7 @@
-"""Overhead of `recipe.overfit.TrainingHealth`: training-epoch time with vs without the callback, in one run.
+"""Overhead of `recipe.overfit.TrainingHealth`: training-step time with vs without the callback, in one run.
+
+Both paths are timed in the same run by default: the plain one (`TrainingHealth(fast=False)`, PyTorch's operations) and
+the fast one (`TrainingHealth(fast=True)`, `recipe.fast_health.FastHealth`: fused Triton kernels and CUDA graphs).
 
 Two cases: the digits MLP (`recipe.core.digits_learner`, the CPU case) and a ResNet-18-sized model
 (torchvision's `resnet18(weights=None)`, or a built-in copy of it when torchvision is missing) on synthetic
@@ -11,11 +14,13 @@ steps, and every timed epoch here is a fit of its own). `--sync-check` also runs
     python benchmarks/training_health.py --device cpu --case mlp            # here
     python benchmarks/training_health.py --case resnet18 --sync-check       # on a GPU, 3x64x64 fp32
     python benchmarks/training_health.py --case resnet18 --size 224 --fp16 --skip 5  # on a GPU, ImageNet-sized, mixed precision
+    python benchmarks/training_health.py --case resnet18 --size 224 --blocks 20 --batches 20 --cycles 25 --repeats 4 --sync-check  # fp32, per step
 `--cpu-time` also reports the host time the callback's own methods take per recorded step (no sync inside: this is
 the time the CPU spends queueing the callback's work, which is what a launch-bound step pays); `--host-profile` adds a
-cProfile of the callback's own methods and hooks over one epoch, by own time per recorded step. `--unfused` also times
-`TrainingHealth(fused=False)` (PyTorch's operations instead of the fused Triton kernels) in the same run, and `--impl FILE`
-another implementation of the callback (a module file defining `TrainingHealth`). `--exposure US` times a stand-in that only
+cProfile of the callback's own methods and hooks over one epoch, by own time per recorded step. `--impls plain,fast` picks the
+paths to time; `--unfused` and `--eager` also time the fast path without its Triton kernels (`FastHealth(fused=False)`)
+or without CUDA graphs (`graphs=False`), and `--impl FILE` another implementation of the callback (a module file defining
+`TrainingHealth`). `--exposure US` times a stand-in that only
 spends US microseconds of host time per step, in `after_loss` and then in `before_step`: it shows where in the step the
 host's time is added to the step's time (in mixed precision, fastai synchronises in `before_step`).
 `--fastai-types` yields the batches as fastai's `TensorImage`/`TensorCategory`, as its own loaders do.
@@ -32,7 +37,11 @@ from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback
 from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import Adam, SGD
+from functools import partial
 from recipe.overfit import TrainingHealth, count_host_syncs, _count_inside
+from recipe.fast_health import FastHealth
+
+IMPLS = dict(plain=partial(TrainingHealth, fast=False), fast=partial(TrainingHealth, fast=True))
 
 def _sync(device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
@@ -224,9 +233,9 @@ def blocked(learn, device, cls, every, block, fits, skip=2):
                 fit_ratios=fit_ratios, ratios=pairs, per_fit=per_fit, graph_replays=dict(getattr(last, 'graph_replays', {})),
                 fused_steps=dict(getattr(last, 'fused_steps', {})))
 
-def sync_check(learn, device):
-    "Host syncs made by TrainingHealth's own batch-loop methods during one epoch"
-    th = TrainingHealth()
+def sync_check(learn, device, cls=TrainingHealth):
+    "Host syncs made by the callback's own batch-loop methods during one epoch"
+    th = cls()
     if device.type == 'cuda':
         events = _LOOP + ('_act_hook',)
         def _wrap(f):
@@ -246,11 +255,11 @@ def sync_check(learn, device):
         with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=_count_inside(th, c))
     return dict(method='count_host_syncs', syncs=c.total, counts=dict(c.counts))
 
-def host_profile(learn, device, every=1, top=30):
+def host_profile(learn, device, every=1, top=30, cls=TrainingHealth):
     "cProfile of the callback's batch-loop methods and hooks during one epoch: where their host time goes, by own time"
     import cProfile, pstats
-    epoch_time(learn, device, (TrainingHealth(every=every),))  # warm-up: the graphs are captured in the first steps
-    th, pr = TrainingHealth(every=every), cProfile.Profile()
+    epoch_time(learn, device, (cls(every=every),))  # warm-up: the graphs are captured in the first steps
+    th, pr = cls(every=every), cProfile.Profile()
     for e in _METHODS:  # profile inside the callback's methods only, not fastai's loop or the model
         if not hasattr(type(th), e): continue
         def w(*a, _f=getattr(th, e), **k):
@@ -277,11 +286,12 @@ def _diffs(g, e):
     return diffs
 
 def check_graphs(learn, device, epochs=2):
-    "Fit once with `TrainingHealth` graphed, eager, and with PyTorch's operations instead of the fused kernels, side by side: the records must agree"
-    g, e, u = TrainingHealth(graphs=True), TrainingHealth(graphs=False), TrainingHealth(fused=False)
-    with learn.no_bar(), learn.no_logging(): learn.fit(epochs, cbs=[g, e, u])
+    "Fit once with the fast path graphed, eager, and with PyTorch's operations instead of the fused kernels, and the plain path, side by side: the records must agree"
+    g, e, u, p = FastHealth(graphs=True), FastHealth(graphs=False), FastHealth(fused=False), TrainingHealth(fast=False)
+    with learn.no_bar(), learn.no_logging(): learn.fit(epochs, cbs=[g, e, u, p])
     return dict(case='check_graphs', steps=len(g.step), graph_steps=g.n_graph_steps, graph_replays=dict(g.graph_replays), graph_error=g.graph_error,
-                captures=g._captures, eager_graph_steps=e.n_graph_steps, diffs=_diffs(g, e), diffs_unfused=_diffs(g, u),
+                captures=g._captures, eager_graph_steps=e.n_graph_steps, diffs=_diffs(g, e), diffs_unfused=_diffs(g, u), diffs_plain=_diffs(g, p),
+                findings_plain=[(f.name, f.status) for f in p.report()],
                 fused_steps=dict(g.fused_steps), fused_steps_eager=dict(e.fused_steps), fused_steps_unfused=dict(u.fused_steps), fused_error=g.fused_error,
                 findings=[(f.name, f.status) for f in g.report()], findings_eager=[(f.name, f.status) for f in e.report()],
                 findings_unfused=[(f.name, f.status) for f in u.report()])
@@ -304,9 +314,10 @@ def main():
     p.add_argument('--size', type=int, default=64, help='ResNet-18 image size (e.g. 32, 64, 224)')
     p.add_argument('--fp16', action='store_true', help="mixed precision (fastai's `to_fp16`)")
     p.add_argument('--cpu-time', action='store_true', help="host ms per recorded step inside the callback's methods")
-    p.add_argument('--impl', default='', help='a module file with another `TrainingHealth`, timed beside this one')
-    p.add_argument('--eager', action='store_true', help='also time `TrainingHealth(graphs=False)` (no CUDA graphs)')
-    p.add_argument('--unfused', action='store_true', help="also time `TrainingHealth(fused=False)` (PyTorch's operations, no Triton kernels)")
+    p.add_argument('--impls', default='plain,fast', help='the paths of `TrainingHealth` to time: plain (fast=False), fast (fast=True)')
+    p.add_argument('--impl', default='', help='a module file with another `TrainingHealth`, timed beside these')
+    p.add_argument('--eager', action='store_true', help='also time `FastHealth(graphs=False)` (no CUDA graphs)')
+    p.add_argument('--unfused', action='store_true', help="also time `FastHealth(fused=False)` (PyTorch's operations, no Triton kernels)")
     p.add_argument('--exposure', type=int, default=0, help="also time a callback that only spins this many microseconds of host time, once in "
                    "`after_loss` (the GPU is still busy with the forward pass) and once in `before_step` (after mixed precision's per-step sync)")
     p.add_argument('--null', action='store_true', help="also time a callback that does nothing (a control: the figure's noise and bias)")
@@ -326,28 +337,26 @@ def main():
     device = torch.device(a.device)
     if device.type == 'cuda': torch.backends.cudnn.benchmark = True
     cases = ['mlp', 'resnet18'] if a.case == 'all' else [a.case]
-    impls = [('recipe', TrainingHealth)]
+    impls = [(k, IMPLS[k]) for k in a.impls.split(',') if k]
     if a.impl:
         import importlib.util
         spec = importlib.util.spec_from_file_location('th_impl', a.impl); mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
         impls.append((Path(a.impl).stem, mod.TrainingHealth))
-    if a.eager:
-        from functools import partial
-        impls.append(('eager', partial(TrainingHealth, graphs=False)))
-    if a.unfused:
-        from functools import partial
-        impls.append(('unfused', partial(TrainingHealth, fused=False)))
+    if a.eager: impls.append(('eager', partial(FastHealth, graphs=False)))
+    if a.unfused: impls.append(('unfused', partial(FastHealth, fused=False)))
     if a.null:
-        from functools import partial
         impls.append(('null', partial(Busy, 'after_loss', 0)))
     if a.exposure:
-        from functools import partial
         impls += [(f'busy_{e}_{a.exposure}us', partial(Busy, e, a.exposure)) for e in ('after_loss', 'before_step')]
     rows = []
     for case in cases:
         torch.manual_seed(0)
         learn = mlp_learner(device) if case == 'mlp' else resnet_learner(device, a.bs, a.batches, a.size, a.fp16, a.fastai_types, a.cycles)
         if a.blocks:
+            if a.check_graphs and device.type == 'cuda': rows.append(check_graphs(learn, device)); print(json.dumps(rows[-1]), flush=True)
+            if a.sync_check:
+                for name, cls in impls:
+                    if name in IMPLS: rows.append(dict(case='sync_check', impl=name, **sync_check(learn, device, cls))); print(json.dumps(rows[-1]), flush=True)
             for every in [int(e) for e in a.every.split(',')]:
                 for name, cls in impls:
                     rows.append(dict(case=case, impl=name, size=a.size if case == 'resnet18' else 8, fp16=a.fp16, device=str(device), every=every,
@@ -361,14 +370,14 @@ def main():
                 r = dict(case=case, size=a.size if case == 'resnet18' else 8, fp16=a.fp16, device=str(device), fastai_types=a.fastai_types, skip=a.skip, **m)
                 name, cls = r['impl'], dict(impls)[r['impl']]
                 if a.cpu_time: r['cpu_ms'], r['cpu_ms_by_method'] = cpu_time(learn, device, every, cls)
-                if a.sync_check and every == 1 and name == 'recipe': r['sync_check'] = sync_check(learn, device)
-                if a.host_profile and every == 1 and name == 'recipe': r['host_profile'] = host_profile(learn, device)
+                if a.sync_check and every == 1 and name in IMPLS: r['sync_check'] = sync_check(learn, device, cls)
+                if a.host_profile and every == 1 and name in IMPLS: r['host_profile'] = host_profile(learn, device, cls=cls)
                 rows.append(r); print(json.dumps(r), flush=True); _save(rows)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
     print(f"\nTrainingHealth overhead on {name} (torch {torch.__version__}), median of {a.repeats} repeats")
     print(f"{'case':9s} {'impl':>12s} {'size':>4s} {'fp16':>5s} {'every':>5s} {'steps':>5s} {'without (s)':>11s} {'with (s)':>9s} {'ratio':>6s} {'q1-q3':>11s} {'overhead':>8s} {'cpu ms':>6s} {'syncs':>5s}")
     for r in rows:
-        if r['case'] == 'check_graphs': continue
+        if r['case'] in ('check_graphs', 'sync_check'): continue
         if r.get('mode') == 'blocks':
             print(f"{r['case']:9s} {r['impl']:>12s} {r['size']:4d} {r['fp16']!s:>5s} {r['every']:5d} blocks of {r['block']}, {r['pairs']} pairs: step "
                   f"{r['step_ms_off']:.2f} ms off, {r['step_ms_on']:.2f} ms on; ratio {r['ratio']:.4f} ({r['ratio_q1']:.4f}-{r['ratio_q3']:.4f}), "

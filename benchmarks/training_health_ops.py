@@ -2,7 +2,7 @@
 
 Builds the tensors a ResNet-18 step hands the callback (the parameters and gradients, and the 17 ReLU outputs of a
 3xSxS batch, channels-last as in `training_health.py` unless `--nchw`), then times each group of operations (PyTorch's, as
-with `fused=False`, and the fused Triton kernels `TrainingHealth` uses by default) two ways:
+with `fused=False`, the plain path's `TrainingHealth(fast=False)`, and the fused Triton kernels of `TrainingHealth(fast=True)`) two ways:
 
 - `host`: a loop of `--iters` iterations with no synchronisation inside, so the figure is the host time to queue the
   work (what a launch-bound step pays), with the host+GPU time of the same loop beside it;
@@ -22,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np, torch
 from torch import nn
-from recipe.overfit import TrainingHealth, _norms, _unit_sums, _FusedAct, _FusedParams
+from recipe.overfit import _l2, _per_unit
+from recipe.fast_health import FastHealth, _norms, _unit_sums, _FusedAct, _FusedParams
 
 def relu_outputs(model, x):
     outs = []
@@ -99,7 +100,7 @@ def main():
     dims = (0, 2, 3)
     ones = {o.dtype: torch.ones(max(s.numel() // s.shape[1] for s in sub), dtype=o.dtype, device=dev) for o in outs}
     # the callback's own methods, on these tensors (what the graphs of a fit replay)
-    th = TrainingHealth(act_sample=n)
+    th = FastHealth(act_sample=n)
     th.ps, th.updates, th._prev, th._ones, th._g_act = ps, True, [torch.empty_like(p_) for p_ in ps], {}, None
     th._nonneg, th.is_relu = [True] * K, np.ones(K, dtype=bool)
     th._ri, th._act, th._alive = torch.zeros(1, dtype=torch.long, device=dev), torch.zeros(4, 2, K, device=dev), torch.zeros(4, U, dtype=torch.uint8, device=dev)
@@ -123,9 +124,12 @@ def main():
         'act: per-unit sum (ones @ x, as TrainingHealth)': lambda: [_unit_sums(o, ones) for o in sub],
         'act: all statistics, previous (L1 + L2 + amax)': old_act,
         'act: all statistics, PyTorch operations (fused=False)': lambda: th._act_stats(outs),
+        'act: all statistics, plain path (TrainingHealth(fast=False))': lambda: ([_per_unit(o).sum() for o in sub], _l2(sub)),
         f'params: gradient and weight norms + copy ({len(ps)} tensors), PyTorch operations': torch.no_grad()(pre),
         'params: the same with a loss scale (mixed precision: gradient norms in float64), PyTorch operations': torch.no_grad()(partial(pre, None, scale)),
         'params: update norms, PyTorch operations': torch.no_grad()(th._param_post),
+        'params: gradient and weight norms + copy, plain path': torch.no_grad()(lambda: (_l2(gs), _l2(ps), torch._foreach_copy_(th._prev, ps))),
+        'params: update norms, plain path': torch.no_grad()(lambda: _l2(torch._foreach_sub(th._prev, ps))),
         'one tiny add (a launch)': lambda: row.add_(1),
     }
     if fa: cases['act: all statistics, fused kernels (TrainingHealth default)'] = lambda: fa(outs, th._ri, th._act, th._alive)

@@ -19,6 +19,8 @@ from fastai.torch_core import default_device, to_device, flatten_check
 from fastai.losses import LabelSmoothingCrossEntropy
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
+from fastai.callback.tracker import TrackerCallback
+from fastai.callback.progress import CSVLogger, ShowGraphCallback
 from fastai.optimizer import Adam
 from fastai.callback.core import Callback, CancelFitException, CancelValidException
 import fastai.callback.schedule  # adds `fit_one_cycle` and `fit_flat_cos` to `Learner`
@@ -655,6 +657,17 @@ def check_overfit_batch(learn:Learner, # the learner to check (it is left unchan
     det = dict(n=n, **{k: v for k, v in r.items() if k not in ('ok', 'final', 'target')}, tried=[o['lr'] for o in runs])
     exp = f"below {r['target']:.3g}" + (f" at {1-tol:.0%} accuracy or more" if r['accuracy'] is not None else '')
     if r['ok']: return Finding(name, 'pass', r['final'], exp, details=det)
+    # stopped by the time budget, nearly there: a slow model on a busy CPU, not a model that cannot memorise
+    progress = (r['initial'] - r['final']) / max(r['initial'] - r['target'], 1e-12)
+    det['progress'] = progress
+    if r['steps'] < steps and math.isfinite(r['final']) and progress >= 0.9:
+        return Finding(name, 'skip', r['final'], exp, details=det,
+                       advice=f"{progress:.0%} of the way to the target when the time budget ran out ({r['steps']} steps): "
+                              "not conclusive; pass seconds= to train longer (or run on a GPU)")
+    if len(runs) < len(lrs) and all(o['steps'] < steps for o in runs):   # the budget ran out before the next learning rate was tried
+        return Finding(name, 'skip', r['final'], exp, details=det,
+                       advice=f"not conclusive: the time budget allowed lr {', '.join(f'{o:g}' for o in det['tried'])} only, for {r['steps']} steps: "
+                              "pass seconds= to train longer (or run on a GPU)")
     acc = r['accuracy']
     return Finding(name, 'fail', r['final'], exp, details=det,
                    advice=f"could not memorise {n} samples in {r['steps']} steps (loss {r['final']:.3g}, lowest {min(r['losses']):.3g}{'' if acc is None else f', accuracy {acc:.0%}'}): "
@@ -682,24 +695,27 @@ def check_input_independent(learn:Learner, # the learner to check (it is left un
         runs = []
         for lr in lrs:
             if runs and (runs[-1]['ok'] or time.perf_counter() - t0 > len(runs) * seconds): break
-            res, done = {}, planned
+            res, fit, done = {}, {}, planned
             for shuffle in (False, True):
                 with preserve_state(l):
                     seed_all(42); m.train()
                     # a short warm-up: Adam's first steps move every weight by the full learning rate, which can throw a fresh deep net off for a while
-                    done = len(_train(l, tb, done, lr, shuffle=shuffle, seconds=None if shuffle else seconds / 2, steps_min=10, warmup=3))
+                    tl = _train(l, tb, done, lr, shuffle=shuffle, seconds=None if shuffle else seconds / 2, steps_min=10, warmup=3)
+                    done, fit[shuffle] = len(tl), tl[-max(1, len(tl) // 4):].mean().item()   # the training loss over the last quarter
                     _set_dropout(m, False)   # measured in training mode (batch statistics, as trained), without dropout
                     with torch.no_grad(): res[shuffle] = torch.cat([_sample_losses(l, _forward(m, xv), yv) for xv, yv in vb]).cpu()
             real, base = res[False].mean().item(), res[True].mean().item()
             t, ratio = _t_stat(res[True] - res[False]), real / base if base > 0 else float('nan')
-            runs.append(dict(lr=lr, real=real, shuffled=base, t=t, ratio=ratio, steps=done, ok=ratio <= 1 - margin or t >= z))
+            runs.append(dict(lr=lr, real=real, shuffled=base, t=t, ratio=ratio, steps=done, ok=ratio <= 1 - margin or t >= z,
+                             fit_real=fit[False], fit_shuffled=fit[True]))
     r = max(runs, key=lambda o: (o['ok'], o['t'] if math.isfinite(o['t']) else -math.inf))
     det = dict(real=r['real'], shuffled=r['shuffled'], t=r['t'], lr=r['lr'], steps=r['steps'], n=n, n_valid=len(res[False]),
                runs=runs)
     val, exp = (round(r['real'], 4), round(r['shuffled'], 4)), f"real below {1-margin:.0%} of shuffled, or lower by {z:g} standard errors"
     if r['ok']: return Finding(name, 'pass', val, exp, details=det)
-    # far worse than knowing nothing, whatever the steps: it learned something that is wrong on the validation set
-    if r['ratio'] > 1.5 and r['t'] <= -z:
+    # far worse than knowing nothing on the validation set while it fits its training batches at less than half the loss (a
+    # model a few steps old can also be worse): what it learned from the training set is wrong on the validation set
+    if r['ratio'] > 1.5 and r['t'] <= -z and r['fit_real'] < 0.5 * r['fit_shuffled']:
         return Finding(name, 'fail', val, exp, details=det,
                        advice=f"the model trained on real pairs scores {r['ratio']:.0%} of the loss of one trained on shuffled inputs on the validation set: what it learned "
                               "is wrong there, so the validation labels or inputs are encoded unlike the training ones (labels encoded per split? another vocab or normalisation?)")
@@ -707,11 +723,14 @@ def check_input_independent(learn:Learner, # the learner to check (it is left un
         return Finding(name, 'skip', val, exp, details=det,
                        advice=f"not conclusive after {r['steps']} steps, all the time budget allows for this model here: pass seconds= to train longer (or run on a GPU)")
     tried = ', '.join(f"{o['lr']:g}" for o in runs)
+    if len(runs) < len(lrs):   # the time budget ran out before every learning rate was tried
+        return Finding(name, 'skip', val, exp, details=det,
+                       advice=f"not conclusive: the time budget allowed lr {tried} only (of {', '.join(f'{o:g}' for o in lrs)}): pass seconds= to train longer (or run on a GPU)")
     adv = (f"the model trained on real pairs scores {r['ratio']:.0%} of the loss of one trained on shuffled inputs ({r['t']:.1f} standard errors lower, at lr {tried}): "
            "it is not learning from its inputs (labels misaligned with inputs? inputs blanked by a transform? a detached input path?)")
     return Finding(name, 'warn' if r['ratio'] < 1 else 'fail', val, exp, advice=adv, details=det)
 
-# %% ../nbs/02_baseline.ipynb #30f40af7
+# %% ../nbs/02_baseline.ipynb #12f39fe4
 class _Cycle:
     "A stand-in for the training `DataLoader`: `n` batches, cycling through `batches` already read; anything else is the loader's"
     def __init__(self, dl, batches, n): self.dl,self.batches,self.n = dl,batches,n
@@ -765,7 +784,9 @@ def check_loss_decreases(learn:Learner, # the learner to check (it is left uncha
         fixed = tb[:max(1, min(n_batches, steps // 4))]   # measuring a batch twice costs about a step: at most a quarter of the fit
         with preserve_state(l): before = _fixed_set_losses(l, fixed)
         cb = _Record(steps_min, seconds)   # (the plan does not know the cost of the learner's own optimizer and callbacks)
-        with l.no_bar(), l.no_logging(), _train_on(l.dls, tb, steps): getattr(l, fit)(1, cbs=cb, reset_opt=True)
+        # callbacks that act on whole epochs and fits (early stopping, saving the best model, logs) are set aside for the short fit
+        aside = [c for c in l.cbs if isinstance(c, (TrackerCallback, CSVLogger, ShowGraphCallback))]
+        with l.no_bar(), l.no_logging(), l.removed_cbs(aside), _train_on(l.dls, tb, steps): getattr(l, fit)(1, cbs=cb, reset_opt=True)
         after = _fixed_set_losses(l, fixed)
         losses = torch.stack(cb.losses).float().cpu()
     t = _t_stat(before - after)

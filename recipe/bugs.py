@@ -27,7 +27,7 @@ from fastai.callback.training import GradientAccumulation
 from fastai.callback.fp16 import MixedPrecision   # adds `Learner.to_fp16`
 from fastai.vision.core import imagenet_stats
 from fastai.vision.data import ImageBlock, MaskBlock
-from fastai.vision.augment import RandTransform
+from fastai.vision.augment import RandTransform, aug_transforms
 from fastai.vision.learner import unet_learner
 from torchvision.models import resnet18
 from fastai.tabular.core import Categorify, FillMissing
@@ -190,10 +190,11 @@ def _collab(splits_fn=None, **kwargs):
 def _mask_of(o): return o.parent.parent/'labels'/o.name
 
 def _seg_learner(item_tfms=None):
-    "The zoo's `segmentation` learner (U-Net on the shapes), with a hook for item transforms"
+    "The zoo's `segmentation` learner (U-Net on the shapes; its own flips left to the item transforms), with a hook for item transforms"
     set_seed(0)
     db = DataBlock(blocks=(ImageBlock, MaskBlock(codes=['background', 'circle', 'square'])), get_items=get_image_files, get_y=_mask_of,
-                   splitter=RandomSplitter(0.2, seed=42), item_tfms=item_tfms, batch_tfms=[Normalize.from_stats(*imagenet_stats)])
+                   splitter=RandomSplitter(0.2, seed=42), item_tfms=item_tfms,
+                   batch_tfms=[*aug_transforms(size=32, max_rotate=0., do_flip=False), Normalize.from_stats(*imagenet_stats)])
     dls = db.dataloaders(zoo.shape_masks()/'images', bs=16, num_workers=0)
     return unet_learner(dls, resnet18, pretrained=False, metrics=DiceMulti())
 

@@ -538,7 +538,8 @@ _STREAM = "language-model items are windows cut from one stream of text, not doc
 def check_class_balance(dls:DataLoaders, scan:DataScan=None,
                         max_ratio:float=10., # largest healthy ratio between the most and the least frequent class
                         n_out:int=None, # number of classes the model predicts, when there is no vocab
-                        pred_prior=None # the model's mean predicted probability of each class, e.g. from `learn.inspect_data()`
+                        pred_prior=None, # the model's mean predicted probability of each class, e.g. from `learn.inspect_data()`
+                        class_weights=None # the loss's weight per class (`CrossEntropyLossFlat(weight=...)`), e.g. from `learn.inspect_data()`
                        ) -> Finding:
     "Counts per class in each split; warn on strong imbalance the model does not expect, and on classes missing from a split"
     scan = _scan(dls, scan)
@@ -557,6 +558,11 @@ def check_class_balance(dls:DataLoaders, scan:DataScan=None,
     pred = None if pred_prior is None else np.asarray(pred_prior, dtype=np.float64)
     # the fix for imbalance is a last layer whose bias gives the prior: a model that already predicts it (within 2x) needs nothing
     matched = pred is not None and len(pred) == k and bool((np.abs(np.log(pred[p > 0] / p[p > 0])) <= math.log(2)).all())
+    # ...and so does a loss whose class weights even out the classes' shares of it (within 2x): the usual inverse frequencies
+    w = None if class_weights is None else np.asarray(class_weights, dtype=np.float64)
+    if w is not None and len(w) == k and (p > 0).sum() > 1:
+        pw = (p * w)[p > 0]
+        matched = matched or bool(pw.max() <= 2 * pw.min())
     d = dict(train=ctr, valid=cva, prior_entropy=entropy, uniform_entropy=math.log(k) if k else math.nan, only_train=only_tr, only_valid=only_va,
              vocab=scan.classes, per='pixel or token' if dense else 'item', pred_prior=pred, prior_matched=matched)
     msgs = []
@@ -751,11 +757,12 @@ def inspect_data(dls:DataLoaders, # the data to inspect, e.g. `learn.dls`
                  n_out:int=None, # outputs of the model, to check class indices against
                  loss=None, # loss kind or function, to check the targets' dtype
                  pred_prior=None, # the model's mean predicted probability per class, so an imbalance it already predicts passes
+                 class_weights=None, # the loss's weight per class, so an imbalance they balance passes
                  verbose:bool=True # progress bars in a notebook, one line per check in a terminal
                 ) -> Report:
     "Every data check of the recipe's first step, from one streaming pass per split, as a `Report`"
     scan = scan_data(dls, max_items, verbose=verbose)
-    extra = dict(class_balance=dict(n_out=n_out, pred_prior=pred_prior), label_range=dict(n_out=n_out, loss=loss))
+    extra = dict(class_balance=dict(n_out=n_out, pred_prior=pred_prior, class_weights=class_weights), label_range=dict(n_out=n_out, loss=loss))
     checks = {k: partial(f, dls, scan, **extra.get(k, {})) for k, f in _CHECKS.items()}
     if scan.train.n_items == 0 or scan.valid.n_items == 0:   # nothing to measure: say so, once
         checks = dict(empty=checks['empty'], **{k: partial(Finding, k, 'skip', advice='a split is empty') for k in list(_CHECKS)[1:]})
@@ -770,6 +777,11 @@ def _forward(learn, xs):
 def _class_axis(learn, out):
     "The axis of `out` that holds the classes: the loss's `axis` (fastai's flattened losses), else 1 for (N, C, ...) and -1 for (N, C)"
     return getattr(learn.loss_func, 'axis', 1 if out.ndim > 2 else -1)
+
+def _class_weights(loss_func):
+    "The per-class weights of a cross-entropy loss (`weight=`), as a NumPy array, else None"
+    w = getattr(getattr(loss_func, 'func', loss_func), 'weight', None)
+    return w.detach().float().cpu().numpy() if isinstance(w, torch.Tensor) and w.ndim == 1 and (w > 0).all() else None
 
 def _model_view(learn, max_items:int=128):
     "The model's outputs per item (or pixel, or token) from the first validation batch and, for one class per item under cross-entropy, its mean predicted probability of each class over up to `max_items` items"
@@ -793,7 +805,7 @@ def _model_view(learn, max_items:int=128):
     return n_out, torch.cat(probs).mean(0).cpu().numpy() if probs else None
 
 @patch
-@delegates(inspect_data, but=['n_out', 'loss', 'pred_prior'])
+@delegates(inspect_data, but=['n_out', 'loss', 'pred_prior', 'class_weights'])
 def inspect_data(self:Learner, **kwargs) -> Report:
     "`inspect_data` on the learner's data, also checking the targets against the model's outputs, its loss and its prior at init"
     check_learner(self, need_params=False)
@@ -801,7 +813,7 @@ def inspect_data(self:Learner, **kwargs) -> Report:
         try: lk = loss_kind(self)
         except RecipeError: lk = None
         n_out, prior = _model_view(self)
-        return inspect_data(self.dls, n_out=n_out, loss=lk, pred_prior=prior, **kwargs)
+        return inspect_data(self.dls, n_out=n_out, loss=lk, pred_prior=prior, class_weights=_class_weights(self.loss_func), **kwargs)
 
 # %% ../nbs/01_data.ipynb #2ff0c208
 def _label(y, classes=None):

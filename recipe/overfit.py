@@ -4,10 +4,9 @@
 
 # %% ../nbs/03_overfit.ipynb #c39612d8
 from __future__ import annotations
-import contextlib, functools, math, operator, os, warnings
+import math
 from collections import Counter
 from functools import partial
-from types import SimpleNamespace
 import numpy as np, torch
 from torch import nn
 from .core import Finding, Report, RecipeError, check_learner, preserve_state, loss_kind, rank_world, plain_model
@@ -21,281 +20,15 @@ from fastai.learner import Learner
 # %% auto #0
 __all__ = ['TrainingHealth', 'count_host_syncs', 'check_capacity', 'get_schedule', 'plot_schedule', 'check_schedule']
 
-# %% ../nbs/03_overfit.ipynb #e2334b60
-_ACTS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
-         nn.Sigmoid, nn.Tanh, nn.Softplus, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid)
-_RELUS = (nn.ReLU, nn.ReLU6)  # their inactive units output exactly 0, so they can die
-_NONNEG = _RELUS + (nn.Sigmoid, nn.Softplus, nn.Hardsigmoid)  # outputs >= 0: their sum is their L1 norm
+# %% ../nbs/03_overfit.ipynb #4d9acf67
+_SATURATING = (nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid)
+_NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
 
 def _hook_modules(model, modules=None):
     "The modules whose outputs are watched: `modules`, else the activation layers, else the layers with weights"
     if modules is not None: return L(modules)
     ms = L(m for m in model.modules() if isinstance(m, _ACTS))
     return ms if len(ms) else L(m for m in model.modules() if not list(m.children()) and getattr(m, 'weight', None) is not None)
-
-def _copy_all(dst, src):
-    if hasattr(torch, '_foreach_copy_'): torch._foreach_copy_(dst, src)
-    else:
-        for d, s in zip(dst, src): d.copy_(s)
-
-def _norms(ts, ord=2, dtype=torch.float32):
-    "Norms of all of `ts` in one fused call, in float32 (a half-precision sum of a large activation overflows at 65504)"
-    try: return torch._foreach_norm(ts, ord, dtype=dtype)
-    except TypeError: return torch._foreach_norm([t.to(dtype) for t in ts], ord)  # older torch: no `dtype`
-
-def _mm_to_f32():
-    "Can `torch.mm` multiply half-precision matrices into a float32 result (`out_dtype`, recent PyTorch, CUDA)?"
-    h = partial(torch.empty, dtype=torch.half, device='meta')
-    try: torch.mm(h(1, 2), h(2, 1), out_dtype=torch.float32); return True
-    except Exception: return False
-_MM_F32, _MM_FAILED = _mm_to_f32(), set()
-
-def _ones_rows(o):
-    "The longest vector of ones `_unit_sums` may multiply `o` by"
-    return o.numel() // o.shape[1] if o.ndim > 1 and o.shape[1] else 1
-
-def _unit_sums(o, ones):
-    "Per unit (dimension 1: channels of a conv, features of a linear layer), the sum of `o` over the rest"
-    # in float32; a half-precision `o` on a PyTorch without `mm(..., out_dtype=)`: in its dtype (the sign is exact, a large sum may be `inf`)
-    f32, dims = torch.float32, [d for d in range(o.ndim) if d != 1]
-    if o.ndim < 2: return o.sum(dtype=f32).view(1)
-    half = o.dtype in (torch.float16, torch.bfloat16)
-    if o.dtype not in ones or o.dtype in _MM_FAILED or not (o.dtype == f32 or half and o.is_cuda): return o.sum(dims, dtype=f32)
-    # a sum is a product with a vector of ones: a matrix-vector product reads `o` once at the memory's full speed, where a
-    # reduction over all dimensions but one (`amax`, `sum`) is several times slower on a GPU. (With TF32 matmuls allowed,
-    # float32 sums lose a few digits; the signs, which the dead-unit test reads, stay exact.)
-    one, x, kw = ones[o.dtype], o.movedim(1, -1), dict(out_dtype=f32) if half and _MM_F32 else {}
-    try:
-        if x.is_contiguous():  # a (rows, units) matrix: linear outputs, channels-last conv outputs
-            x = x.reshape(-1, o.shape[1])
-            return torch.mm(one[:x.shape[0]].view(1, -1), x, **kw).view(-1)
-        if o.is_contiguous():  # channels-first: one row per (example, unit)
-            x = o.reshape(o.shape[0] * o.shape[1], -1)
-            return torch.mm(x, one[:x.shape[1]].view(-1, 1), **kw).view(o.shape[0], o.shape[1]).sum(0)
-    except RuntimeError: _MM_FAILED.add(o.dtype)  # a dtype this PyTorch cannot multiply so (found eagerly, before any capture)
-    return o.sum(dims, dtype=f32)
-
-def _n_units(o): return o.shape[1] if o.ndim > 1 else 1
-
-def _n_sample(o, n):
-    "Elements in `o[:n]` (all of `o` when `n` is None), without slicing"
-    if n is None or o.ndim == 0 or o.shape[0] <= n: return o.numel()
-    return n * (o.numel() // o.shape[0])
-
-class _Graph:
-    "Work captured once as a CUDA graph and replayed: one launch from the host for all its kernels"
-    def __init__(self, fn):
-        self.g, s = torch.cuda.CUDAGraph(), torch.cuda.Stream()
-        s.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(s):  # `torch.cuda.graph()` would synchronise and empty the allocator's cache: not mid-fit
-            try: self.g.capture_begin(capture_error_mode='thread_local')  # a DataLoader thread may use CUDA meanwhile
-            except TypeError: self.g.capture_begin()
-            try: fn()
-            finally: self.g.capture_end()
-        torch.cuda.current_stream().wait_stream(s)
-    def __call__(self): self.g.replay()
-
-_Plain = getattr(torch._C, 'DisableTorchFunctionSubclass', None) or contextlib.nullcontext
-
-def _in_loop(f):
-    "A method of the batch loop: no autograd, and fastai's tensor subclasses (`TensorImage`...) handled as plain tensors"
-    # their `__torch_function__` costs microseconds on every call (`.shape`, `.data_ptr()`...), every step
-    @functools.wraps(f)
-    def _inner(*args, **kwargs):
-        with torch.no_grad(), _Plain(): return f(*args, **kwargs)
-    return _inner
-
-def _same_objects(a, b): return a is b or len(a) == len(b) and all(map(operator.is_, a, b))
-def _same_key(a, b): return _same_objects(a[0], b[0]) and a[1] is b[1] and a[2] is b[2]  # (gradients, plan, loss scale)
-
-def _layout(ts):
-    "What a captured graph relies on: the address, shape, strides and dtype of each tensor it reads"
-    return [(t.data_ptr(), t.shape, t.stride(), t.dtype) for t in ts]
-
-# %% ../nbs/03_overfit.ipynb #de9c1858
-@functools.cache
-def _triton():
-    "The project's fused Triton kernels for the per-step statistics (a namespace), or None: PyTorch's operations then"
-    try: return _triton_kernels()
-    except Exception: return None  # no Triton, or one that cannot define kernels here
-
-def _triton_kernels():
-    import triton, triton.language as tl
-
-    @triton.jit
-    def act_rows(x_ptr, meta_ptr, ps_ptr, pq_ptr, BA: tl.constexpr, BC: tl.constexpr):
-        # one work item: rows [a0, a0+na) and units [c0, c0+BC) of an output laid out as (rows, units) in memory
-        m = meta_ptr + tl.program_id(0) * 8
-        off, C, a0, na, c0, p, S = tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4), tl.load(m + 5), tl.load(m + 6)
-        cs = c0 + tl.arange(0, BC); cm = cs < C
-        acc, sq = tl.zeros([BC], dtype=tl.float32), tl.zeros([BC], dtype=tl.float32)
-        for a in range(a0, a0 + na, BA):
-            rs = a + tl.arange(0, BA)
-            v = tl.load(x_ptr + off + rs[:, None] * C + cs[None, :], mask=(rs[:, None] < a0 + na) & cm[None, :], other=0.).to(tl.float32)
-            acc += tl.sum(v, 0); sq += tl.sum(v * v, 0)
-        # the item's per-unit sums and sums of squares, at p + unit * S: item s of an output with S items has p = start + s
-        tl.store(ps_ptr + p + cs * S, acc, mask=cm); tl.store(pq_ptr + p + cs * S, sq, mask=cm)
-
-    @triton.jit
-    def act_fold(ps_ptr, pq_ptr, meta_ptr, tp_ptr, cnt_ptr, ri_ptr, act_ptr, alive_ptr, K, UA, BC: tl.constexpr, BS: tl.constexpr, NB: tl.constexpr):
-        # one program per block of BC units of one output: the units' sums over the items, their fired flags, and the
-        # output's sum and sum of squares, added up in a fixed order (deterministic) by the last of its blocks to finish
-        m = meta_ptr + tl.program_id(0) * 8
-        t, p, C, S, c0, ao, q, nq = tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4), tl.load(m + 5), tl.load(m + 6), tl.load(m + 7)
-        r = tl.load(ri_ptr)  # the step's row in the epoch's buffers
-        cs = c0 + tl.arange(0, BC); cm = cs < C
-        us, qs = tl.zeros([BC], dtype=tl.float32), tl.zeros([BC], dtype=tl.float32)
-        for s in range(0, S, BS):
-            ss = s + tl.arange(0, BS)
-            idx, msk = p + cs[:, None] * S + ss[None, :], cm[:, None] & (ss[None, :] < S)
-            us += tl.sum(tl.load(ps_ptr + idx, mask=msk, other=0.), 1); qs += tl.sum(tl.load(pq_ptr + idx, mask=msk, other=0.), 1)
-        if ao >= 0: tl.store(alive_ptr + r * UA + ao + cs - c0, (us > 0).to(tl.uint8), mask=cm)  # a ReLU unit fired: sum > 0
-        k = q + c0 // BC  # this block's slot among its output's
-        tl.store(tp_ptr + 2 * k, tl.sum(us, 0)); tl.store(tp_ptr + 2 * k + 1, tl.sum(qs, 0))
-        if tl.atomic_add(cnt_ptr + t, 1) == nq - 1:  # the last block of this output (acq_rel: the others' slots are visible)
-            j = tl.arange(0, NB); jm = j < nq
-            tot = tl.sum(tl.load(tp_ptr + 2 * (q + j), mask=jm, other=0., cache_modifier='.cg'), 0)
-            tsq = tl.sum(tl.load(tp_ptr + 2 * (q + j) + 1, mask=jm, other=0., cache_modifier='.cg'), 0)
-            tl.store(act_ptr + r * 2 * K + t, tot); tl.store(act_ptr + r * 2 * K + K + t, tl.sqrt(tsq))
-            tl.store(cnt_ptr + t, 0)  # ready for the next step
-
-    @triton.jit
-    def par_pre(g_ptr, w_ptr, c_ptr, meta_ptr, pg_ptr, pw_ptr, s_ptr, COPY: tl.constexpr, BN: tl.constexpr):
-        # one work item: elements [n0, n0+n) of one parameter: the sums of squares of its gradient (divided by the loss scale
-        # at `s_ptr`: no overflow from the scale) and weight, and its copy
-        i = tl.program_id(0); m = meta_ptr + i * 6
-        go, wo, co, n0, n, hg = tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4), tl.load(m + 5)
-        inv = 1. / tl.load(s_ptr).to(tl.float32)
-        ag, aw = tl.zeros([BN], dtype=tl.float32), tl.zeros([BN], dtype=tl.float32)
-        for j in range(n0, n0 + n, BN):
-            js = j + tl.arange(0, BN); msk = js < n0 + n
-            w = tl.load(w_ptr + wo + js, mask=msk, other=0.)
-            g = tl.load(g_ptr + go + js, mask=msk & (hg != 0), other=0.).to(tl.float32) * inv
-            if COPY: tl.store(c_ptr + co + js, w, mask=msk)
-            w = w.to(tl.float32); ag += g * g; aw += w * w
-        tl.store(pg_ptr + i, tl.sum(ag, 0)); tl.store(pw_ptr + i, tl.sum(aw, 0))
-
-    @triton.jit
-    def par_post(w_ptr, c_ptr, meta_ptr, pd_ptr, BN: tl.constexpr):
-        # the same items after the step: the sum of squares of (copy - weight), the update
-        i = tl.program_id(0); m = meta_ptr + i * 6
-        wo, co, n0, n = tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4)
-        ad = tl.zeros([BN], dtype=tl.float32)
-        for j in range(n0, n0 + n, BN):
-            js = j + tl.arange(0, BN); msk = js < n0 + n
-            d = tl.load(c_ptr + co + js, mask=msk, other=0.).to(tl.float32) - tl.load(w_ptr + wo + js, mask=msk, other=0.).to(tl.float32)
-            ad += d * d
-        tl.store(pd_ptr + i, tl.sum(ad, 0))
-
-    @triton.jit
-    def par_fold(a_ptr, b_ptr, meta_ptr, ri_ptr, out_ptr, row, col_b, BS: tl.constexpr):
-        # one program per parameter: the square roots of its items' sums, into the step's row
-        t = tl.program_id(0); m = meta_ptr + t * 2
-        p, S = tl.load(m), tl.load(m + 1)
-        r = tl.load(ri_ptr)
-        sa, sb = tl.zeros([BS], dtype=tl.float32), tl.zeros([BS], dtype=tl.float32)
-        for s in range(0, S, BS):
-            ss = s + tl.arange(0, BS); msk = ss < S
-            sa += tl.load(a_ptr + p + ss, mask=msk, other=0.); sb += tl.load(b_ptr + p + ss, mask=msk, other=0.)
-        tl.store(out_ptr + r * row + t, tl.sqrt(tl.sum(sa, 0)))
-        if col_b >= 0: tl.store(out_ptr + r * row + col_b + t, tl.sqrt(tl.sum(sb, 0)))
-
-    return SimpleNamespace(act_rows=act_rows, act_fold=act_fold, par_pre=par_pre, par_post=par_post, par_fold=par_fold)
-
-def _fusable(t):
-    "Can the Triton kernels run on `t`'s device? On CUDA; on the CPU only in Triton's interpreter (`TRITON_INTERPRET=1`, for tests)"
-    return t.is_cuda or (t.device.type == 'cpu' and os.environ.get('TRITON_INTERPRET') == '1')
-
-def _to_dev(rows, dev, width):
-    "A table of ints on `dev`, copied from pinned memory without blocking (a plain host-to-device copy waits for the GPU)"
-    a = torch.tensor(rows or [[0] * width], dtype=torch.long)
-    return a.pin_memory().to(dev, non_blocking=True) if dev.type == 'cuda' else a
-
-def _rows_layout(o, n):
-    "`o[:n]` as a (rows, units) matrix in memory: (rows, units), or None (channels-first conv outputs, strided views...)"
-    if o.ndim < 2 or o.dtype not in (torch.float32, torch.float16, torch.bfloat16) or not o.movedim(1, -1).is_contiguous(): return None
-    return o.numel() // (o.shape[0] * o.shape[1]) * min(o.shape[0], n or o.shape[0]), o.shape[1]
-
-class _FusedAct:
-    "Activation statistics of one step from one read of each output: two kernel launches for all of them"
-    BA,BC,T,FC = 64,32,65536,32  # the tile (rows x units), elements per work item, units per block of the second kernel
-    def __init__(self, outs, n, alive_off):
-        self.k, self.n, self.alive_off, dev = _triton(), n, alive_off, outs[0].device
-        items, fold, P, q = self._tables(outs)
-        self._fold_rows = fold  # what depends on the shapes alone
-        self.n_items, self.items = len(items), _to_dev(items, dev, 8)
-        self.n_fold, self.fold = len(fold), _to_dev(fold, dev, 8)
-        self.NB, self.BS = max(16, 1 << (max(r[7] for r in fold) - 1).bit_length()), 128 if max(r[3] for r in fold) > 64 else 64
-        self.ps, self.pq = torch.empty(P, device=dev), torch.empty(P, device=dev)
-        self.tp, self.cnt = torch.empty(2 * q, device=dev), torch.zeros(len(outs), dtype=torch.int32, device=dev)
-
-    def _tables(self, outs):
-        "The work items (where each output is, from the first one's address) and the blocks of units of the second kernel"
-        es, items, fold, P, q = outs[0].element_size(), [], [], 0, 0
-        for t, (o, ao) in enumerate(zip(outs, self.alive_off)):
-            (A, C), off = _rows_layout(o, self.n), (o.data_ptr() - outs[0].data_ptr()) // es
-            step = max(self.BA, self.T // min(C, self.BC) // self.BA * self.BA)
-            S = -(-A // step)
-            items += [[off, C, a, min(step, A - a), c0, P + a // step, S, 0] for a in range(0, A, step) for c0 in range(0, C, self.BC)]
-            nq = -(-C // self.FC)
-            fold += [[t, P, C, S, c0, ao if ao < 0 else ao + c0, q, nq] for c0 in range(0, C, self.FC)]
-            P, q = P + C * S, q + nq
-        return items, fold, P, q
-
-    def moved(self, outs):
-        "The same outputs at other addresses: the table of work items rewritten in place, no memory allocated on the device"
-        # (an allocation here would shift where the next step's activations land, and they might never settle at one place)
-        items, fold = self._tables(outs)[:2]
-        if len(items) != self.n_items or fold != self._fold_rows: return False  # other shapes: a new plan
-        new = torch.tensor(items, dtype=torch.long)
-        self.items.copy_(new.pin_memory() if self.items.is_cuda else new, non_blocking=True)
-        return True
-
-    @staticmethod
-    def ok(outs, n):
-        "One dtype and one device (they are addressed from the first one's pointer), and each output laid out as (rows, units)"
-        return bool(outs) and _fusable(outs[0]) and all(o.dtype == outs[0].dtype and o.device == outs[0].device and _rows_layout(o, n) for o in outs)
-
-    def __call__(self, outs, ri, act, alive):
-        # the outputs are addressed from the first one's pointer, passed at each call: the plan keeps no activation alive
-        self.k.act_rows[(self.n_items,)](outs[0], self.items, self.ps, self.pq, BA=self.BA, BC=self.BC)
-        self.k.act_fold[(self.n_fold,)](self.ps, self.pq, self.fold, self.tp, self.cnt, ri, act, alive, act.shape[-1], alive.shape[-1],
-                                        BC=self.FC, BS=self.BS, NB=self.NB)
-
-def _dense(t): return any(t.is_contiguous(memory_format=f) for f in (torch.contiguous_format, torch.channels_last, torch.channels_last_3d))
-
-class _FusedParams:
-    "Gradient, weight and update norms of all parameters: two kernel launches before the step, two after"
-    N,BN = 16384,2048  # elements per work item; per iteration
-    def __init__(self, ps, gs, prev):
-        self.k, dev, es, self.P = _triton(), ps[0].device, ps[0].element_size(), len(ps)
-        self.w0, self.g0, self.c0 = ps[0], next((g for g in gs if g is not None), ps[0]), prev[0] if prev else ps[0]
-        items, fold = [], []
-        for i, (p, g) in enumerate(zip(ps, gs)):
-            go = 0 if g is None else (g.data_ptr() - self.g0.data_ptr()) // es  # offsets from one base pointer per kind
-            co = (prev[i].data_ptr() - self.c0.data_ptr()) // es if prev else 0
-            wo, n = (p.data_ptr() - self.w0.data_ptr()) // es, p.numel()
-            fold.append([len(items), max(1, -(-n // self.N))])
-            items += [[go, wo, co, j, min(self.N, n - j), int(g is not None)] for j in range(0, max(n, 1), self.N)]
-        self.n, self.copy = len(items), prev is not None
-        self.items, self.fold = _to_dev(items, dev, 6), _to_dev(fold, dev, 2)
-        self.a, self.b = torch.empty(len(items), device=dev), torch.empty(len(items), device=dev)
-    @staticmethod
-    def ok(ps, gs, prev):
-        "One dtype and one device, dense parameters, and each gradient and copy laid out as its parameter"
-        if not ps or not _fusable(ps[0]): return False
-        return all(p.dtype == ps[0].dtype and p.device == ps[0].device and _dense(p) and (g is None or g.dtype == p.dtype and g.stride() == p.stride()) and
-                   (prev is None or prev[i].stride() == p.stride()) for i, (p, g) in enumerate(zip(ps, gs)))
-    def pre(self, ri, gw, scale):
-        self.k.par_pre[(self.n,)](self.g0, self.w0, self.c0, self.items, self.a, self.b, scale, COPY=self.copy, BN=self.BN)
-        self.k.par_fold[(self.P,)](self.a, self.b, self.fold, ri, gw, 2 * self.P, self.P, BS=64)
-    def post(self, ri, un):
-        self.k.par_post[(self.n,)](self.w0, self.c0, self.items, self.a, BN=self.BN)
-        self.k.par_fold[(self.P,)](self.a, self.a, self.fold, ri, un, self.P, -1, BS=64)
-
-# %% ../nbs/03_overfit.ipynb #4d9acf67
-_SATURATING = (nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid)
-_NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
 
 def _vanishing_cause(model):
     "What in `model` can make gradients vanish, in words"
@@ -304,9 +37,39 @@ def _vanishing_cause(model):
     if not any(isinstance(m, _NORMS) for m in model.modules()): return "the model has no normalisation layer: add BatchNorm or LayerNorm, or check the early layers' init"
     return "check the init of the early layers (too small?) and for a detached or scaled-down path near the input"
 
+# %% ../nbs/03_overfit.ipynb #e2a4c297
+_ACTS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
+         nn.Sigmoid, nn.Tanh, nn.Softplus, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid)
+_RELUS = (nn.ReLU, nn.ReLU6)  # their inactive units output exactly 0, so they can die
+_HIST = ('step', 'epoch_idx', 'stepped', 'loss', 'loss_se', 'grad', 'weight', 'update', 'act_mean', 'act_std', 'dead', 'epoch_dead')  # the records
+
+def _n_units(o): return o.shape[1] if o.ndim > 1 else 1
+
+def _l2(ts):
+    "The L2 norm of each of `ts`, in float32, in one call for all of them"
+    return torch.stack(torch._foreach_norm(ts, 2, dtype=torch.float32))
+
+def _per_unit(o):
+    "Per unit (dimension 1: channels of a conv, features of a linear layer), the sum of `o` over the rest, in float32"
+    return o.sum([d for d in range(o.ndim) if d != 1], dtype=torch.float32) if o.ndim > 1 else o.sum(dtype=torch.float32).view(1)
+
+def _loss_se(th):
+    "The standard error of the batch's loss, from its per-item losses: the noise that sampling a batch alone puts in it"
+    if th._no_items: return th._nan
+    try:
+        yb = th.learn.yb
+        with torch.no_grad(), th.learn.loss_not_reduced(): li = th.learn.loss_func(th.learn.pred, *yb)
+        n = len(yb[0]) if len(yb) else len(li)
+        li = li.detach().float().reshape(n, -1).mean(1)   # per item (a mask's pixels or a sequence's tokens averaged)
+        return li.std() / math.sqrt(n) if n > 1 else th._nan
+    except Exception:   # a loss that cannot give per-item values: no noise estimate (the loss alone is judged)
+        th._no_items = True
+        return th._nan
+
+# %% ../nbs/03_overfit.ipynb #533ce5d7
 class TrainingHealth(Callback):
     "Per-layer gradient norms, update/weight ratios, activation statistics and the loss, kept on the device; `report()` diagnoses"
-    order,run_valid = MixedPrecision.order+0.5,False  # after fp16's callback, before `GradientClip` (order 11) clips the gradients
+    order,run_valid = MixedPrecision.order+0.5,False  # after fp16's callback (it unscales the gradients), before `GradientClip` clips them
     thresholds = dict(explode=10., # exploding: the largest gradient norm over its median in the first 10% of steps
                       vanish=1e-3, vanish_warn=1e-2, # vanishing: ||grad||/||weight|| of the first quarter of weight layers over the last quarter's
                       update=(3e-5, 3e-2), # update/weight ratio band: 1.5 decades either side of the 1e-3 rule of thumb
@@ -314,20 +77,26 @@ class TrainingHealth(Callback):
                       unstable=0.1, noise=2.5, spike=2., # unstable loss: mean |step-to-step change| in the second half over the first
                       # loss, and over `noise` times what sampling a batch explains
                       converge=0.9) # no convergence: the final loss (median of the last 10%) over the first loss
+
+    def __new__(cls, *args, fast=None, **kwargs):
+        if cls is TrainingHealth and ifnone(fast, torch.cuda.is_available()):  # the same records, at less cost on a GPU
+            from recipe.fast_health import FastHealth
+            cls = FastHealth
+        return super().__new__(cls)
+
     def __init__(self,
         every:int=1, # record every `every`-th training step; the host reads the records once per epoch
         acts:bool=True, # hook activation layers for their mean, std and dead units
-        act_sample:int=32, # activation statistics (mean, std, dead units) from the first `act_sample` examples of the batch; None: all
+        act_sample:int=32, # activation statistics from the first `act_sample` examples of the batch; None: all
         updates:bool=True, # measure update/weight ratios (keeps one copy of the parameters on the device)
         modules=None, # the modules to hook; default: activation layers (ReLU, GELU, Sigmoid...), else layers with weights
         thresholds:dict=None, # overrides of `TrainingHealth.thresholds`
-        graphs:bool=None, # replay each step's statistics as CUDA graphs (few host launches); default: on a CUDA device
-        fused:bool=None, # compute them with the project's fused Triton kernels (one read of each tensor); default: on a CUDA device with Triton
+        fast:bool=None, # `recipe.fast_health`'s fused kernels and CUDA graphs; default: when CUDA is available
     ):
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise RecipeError(f"every must be a positive int, got {every!r}", "pass every=1 to record each step, every=10 for one step in ten")
         self.thresholds = {**self.thresholds, **(thresholds or {})}
-        store_attr('every,acts,act_sample,updates,modules,graphs,fused')
+        store_attr('every,acts,act_sample,updates,modules')
 
     def before_fit(self):
         named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
@@ -339,300 +108,62 @@ class TrainingHealth(Callback):
         self.mods = _hook_modules(self.model, self.modules) if self.acts else L()
         self.hooks = [m.register_forward_hook(partial(self._act_hook, j)) for j, m in enumerate(self.mods)]
         self._calls,self.act_names,self.is_relu,self.units = None,[],np.zeros(0, dtype=bool),np.zeros(0, dtype=int)
-        self._zero = torch.zeros((), device=self.ps[0].device if self.ps else 'cpu')
-        self._one = torch.ones((), device=self._zero.device)  # the loss scale when there is none
-        self._nan,self._no_items = torch.full((), float('nan'), device=self._zero.device),False
-        self._prev = [torch.empty_like(p) for p in self.ps] if self.updates else None
-        self._hist,self._on,self._rows,self._outs = {k: [] for k in _HIST},False,0,[]
+        dev = self.ps[0].device if self.ps else torch.device('cpu')
+        self._zero,self._nan,self._no_items = torch.zeros((), device=dev),torch.full((), float('nan'), device=dev),False
+        self._prev = [torch.empty_like(p) for p in self.ps] if self.updates else None  # the weights before the step
+        self._hist,self._rows,self._on,self._outs = {k: [] for k in _HIST},[],False,[]
         self.world_size = rank_world()[1]  # more than 1: the records are combined across the ranks when read
-        P, dev = len(self.ps), self._zero.device
-        self._use_graphs = ifnone(self.graphs, dev.type == 'cuda') and dev.type == 'cuda' and hasattr(torch.cuda, 'CUDAGraph')
-        # the row of this step in the epoch's buffers, on the device: the graphs write their results there themselves
-        self._ri,self._rp,self._loss = torch.zeros(1, dtype=torch.long, device=dev),torch.zeros(1, dtype=torch.long, device=dev),None
-        self._pend,self._at = False,None  # a step's update still to measure; where the gradients are read: 'after_backward' or 'before_step'
-        self._g_pre,self._g_post,self._g_act = None,None,None  # (key, graph) of each piece of per-step work, once captured
-        self.graph_replays,self.graph_error,self._captures,self._ones = Counter(),None,0,{}
-        self._fused = ifnone(self.fused, True) and _fusable(self._zero) and _triton() is not None
-        self._fa,self._fp,self.fused_error,self.fused_steps = None,None,None,Counter()  # (key, plan) of the fused kernels
 
-    def _alloc(self, n):
-        "The epoch's buffers: loss, grad/weight/update norms per parameter, activation sums per call, and unit-fired flags"
-        P,K,U,dev = len(self.ps),len(self._calls or ()),int(self.units.sum()),self._zero.device
-        nan = lambda *s: torch.full((n,) + s, float('nan'), device=dev)
-        return nan(2),nan(2, P),nan(P),nan(2, K),torch.zeros((n, U), dtype=torch.uint8, device=dev)   # loss: (loss, its standard error)
-
-    def _drop_graphs(self): self._g_pre,self._g_post,self._g_act = None,None,None  # they write to buffers that moved
-
-    def before_train(self):
-        try: n = max(1, math.ceil(len(self.dl) / self.every))
-        except TypeError: n = 64  # a loader without a length: the buffers grow when full
-        if self._loss is None or len(self._loss) != n:
-            self._loss,self._gw,self._un,self._act,self._alive = self._alloc(n); self._drop_graphs()
-        else:  # the same buffers as last epoch (read by now), where the graphs write: cleared in place
-            for t in (self._loss, self._gw, self._un, self._act): t.fill_(float('nan'))
-            self._alive.zero_()
-        self._ri.zero_()
-        self._steps,self._stepped_rows,self._counts,self._rows = [],[],[],0
-
-    def before_batch(self):  # (host work only, here and in `before_step` and `after_batch`: see `after_backward`)
-        self._on,self._stepped,self._advanced,self._outs = self.iter % self.every == 0,False,False,[]
-        if not self._on: return
-        self._steps.append(self.train_iter)
-        if self._rows == len(self._loss): self._grow()
+    def before_batch(self):
+        self._on,self._outs = self.iter % self.every == 0,[]
+        if self._on: self._row = dict(step=self.train_iter, stepped=False)  # this step's statistics: tensors on the device
 
     def _act_hook(self, j, m, inp, out):
-        # only keep a reference (autograd keeps the output alive until backward anyway): the statistics of all hooked
-        # outputs are computed together in `after_loss`, under `no_grad`
-        if self._on and isinstance(out, torch.Tensor): self._outs.append((j, out))  # `_on`: a recorded training step
+        if self._on and isinstance(out, torch.Tensor): self._outs.append((j, out))  # read after the loss, all together
 
-    def _set_calls(self):
-        "Fix the recorded columns at the first recorded step: one per call of a hooked module (a module can run twice)"
-        self._calls = [j for j, _ in self._outs]
-        mnames,seen,n = {m: k for k, m in self.model.named_modules()},Counter(),Counter(self._calls)
+    def _set_columns(self):
+        "One column per call of a hooked module (a module can run twice per forward), fixed at the first recorded step"
+        self._calls,names,n,seen = [j for j, _ in self._outs],{m: k for k, m in self.model.named_modules()},Counter(),Counter()
+        n.update(self._calls)
         for j in self._calls:
-            m = self.mods[j]
-            self.act_names.append(f"{mnames.get(m, '?')} ({type(m).__name__})" + (f" #{seen[j]}" if n[j] > 1 else '')); seen[j] += 1
+            self.act_names.append(f"{names.get(self.mods[j], '?')} ({type(self.mods[j]).__name__})" + (f" #{seen[j]}" if n[j] > 1 else '')); seen[j] += 1
         self.is_relu = np.array([isinstance(self.mods[j], _RELUS) for j in self._calls], dtype=bool)
-        self._nonneg = [isinstance(self.mods[j], _NONNEG) for j in self._calls]
         self.units = np.array([_n_units(o) if r else 0 for (_, o), r in zip(self._outs, self.is_relu)], dtype=int)
-        offs = np.cumsum(self.units) - self.units  # where each ReLU call's flags start in a row of `_alive`
-        self._alive_off = [int(o) if r else -1 for o, r in zip(offs, self.is_relu)]
-        self._act,self._alive = self._alloc(len(self._loss))[-2:]; self._drop_graphs()
 
-    def _act_stats(self, outs, plan=None):
-        "Activation statistics of one step into its row of `_act` (sums, L2 norms) and `_alive` (per ReLU unit: fired?)"
-        if plan is not None and self._fused:  # the fused kernels: one read of each output
-            try: return plan(outs, self._ri, self._act, self._alive if self._alive.numel() else self._act)
-            except Exception as e: self._fused_failed(e)
-        # from a slice of the batch: a fraction of the memory reads (on a GPU, most of the callback's cost), about the same numbers
-        sub = outs if self.act_sample is None else [o[:self.act_sample] if o.ndim else o for o in outs]
-        for o in sub:  # vectors of ones for `_unit_sums`, grown before a graph is captured (never during a capture)
-            n, one = _ones_rows(o), self._ones.get(o.dtype)
-            if o.is_floating_point() and (one is None or len(one) < n):  # a graph captured with the old vector is dropped
-                self._ones[o.dtype],self._g_act = torch.ones(n, dtype=o.dtype, device=o.device),None
-        # per-unit sums (one matrix-vector product each) and the L2 norms of all outputs (one fused call): two passes over them
-        us, l2 = [_unit_sums(o, self._ones) for o in sub], _norms(sub, 2)
-        # the sum of each output: float32 per-unit sums add up exactly (as their L1 norm when they are >= 0: ReLU, sigmoid);
-        # half-precision ones (no `out_dtype` in this PyTorch) could be `inf`: the output is summed itself, in a third pass
-        src = [u if u.dtype == torch.float32 else o for u, o in zip(us, sub)]
-        l1 = _norms(src, 1)
-        sums = [a if nn_ else x.sum(dtype=torch.float32) for a, x, nn_ in zip(l1, src, self._nonneg)]
-        self._act.index_copy_(0, self._ri, torch.stack(sums + list(l2)).view(1, 2, -1))
-        # per ReLU unit: did it fire on any of these examples? Its outputs are >= 0, so it did when their sum is > 0
-        relu = [u for u, r in zip(us, self.is_relu) if r]
-        if relu: self._alive.index_copy_(0, self._ri, torch.gt(torch.cat(relu), 0).view(1, -1).to(torch.uint8))
-
-    def _param_pre(self, gs, plan=None, scale=None):
-        "Gradient (divided by the loss `scale`) and weight norms into the step's row of `_gw`, a copy of the weights; then the next row"
-        done = False
-        if plan is not None and self._fused:  # the fused kernels: one read of each gradient and weight, one write of the copy
-            try: plan.pre(self._ri, self._gw, self._one if scale is None else scale); done = True  # (unscaled as they are read)
-            except Exception as e: self._fused_failed(e)
-        if not done:
-            if scale is None: n = torch.stack(_norms(gs + self.ps))
-            else:  # scaled gradients: their norms in float64 (a float32 sum of squares would overflow sooner), then unscaled
-                n = torch.stack([(torch.stack(_norms(gs, dtype=torch.float64)) / scale).float(), torch.stack(_norms(self.ps))])
-            self._gw.index_copy_(0, self._ri, n.view(1, 2, -1))
-            if self.updates: _copy_all(self._prev, self.ps)
-        self._rp.copy_(self._ri); self._ri.add_(1)  # this step's row, for its update; the next step's row
-
-    def _param_post(self, plan=None):
-        "After the step: the update's norm per parameter into its step's row of `_un` (old - new, in place: no new memory)"
-        if plan is not None and self._fused: return plan.post(self._rp, self._un)  # one read of the weights and the copy
-        torch._foreach_sub_(self._prev, self.ps)
-        self._un.index_copy_(0, self._rp, torch.stack(_norms(self._prev)).view(1, -1))
-
-    def _act_plan(self, outs, lay):
-        "The fused kernels' plan for these outputs (kept while they stay where they are), or None: PyTorch's operations"
-        if not self._fused: return None
-        if self._fa is None or self._fa[0] != lay:
-            old = self._fa[1] if self._fa else None
-            if not _FusedAct.ok(outs, self.act_sample): plan = None
-            elif old is not None and old.moved(outs): plan = old  # (a new graph is captured: the key holds the layout)
-            else: plan = _FusedAct(outs, self.act_sample, self._alive_off)
-            self._fa = (lay, plan)
-        return self._fa[1]
-
-    def _param_plan(self, gs):
-        "The fused kernels' plan for the parameters and these gradients, or None"
-        if not self._fused: return None
-        if self._fp is None or not _same_objects(self._fp[0], gs):
-            g = [None if t is self._zero else t for t in gs]
-            self._fp = (gs, _FusedParams(self.ps, g, self._prev) if _FusedParams.ok(self.ps, g, self._prev) else None)
-        return self._fp[1]
-
-    def _fused_failed(self, e):
-        "A fused kernel failed to compile or launch (found eagerly, before any capture): PyTorch's operations from now on"
-        if torch.cuda.is_available() and torch.cuda.is_current_stream_capturing(): raise e
-        self._fused,self._fa,self._fp,self.fused_error = False,None,None,f"{type(e).__name__}: {e}".splitlines()[0]
-        warnings.warn(f"TrainingHealth: the fused Triton kernels failed ({self.fused_error}); the statistics run as PyTorch "
-                      "operations: pass fused=False to silence this")
-
-    def _run(self, name, key, fn, same=operator.eq):
-        "Run `fn`, as the CUDA graph captured for `key` when there is one: one launch from the host for all its kernels"
-        g = getattr(self, name)
-        if g is not None and same(g[0], key):
-            g[1](); self.graph_replays[name[3:]] += 1
-            return True
-        fn()  # eagerly (this also initialises what the kernels need); capture for the steps to come
-        if self._use_graphs and self._captures < 12:  # a layout that changes every step is not worth capturing
-            self._captures += 1
-            try: setattr(self, name, (key, _Graph(fn)))
-            except Exception as e:
-                self._use_graphs,self.graph_error = False,f"{type(e).__name__}: {e}".splitlines()[0]
-                setattr(self, name, None)
-                warnings.warn(f"TrainingHealth: capturing a CUDA graph failed ({self.graph_error}); the statistics run eagerly, "
-                              "at more host time per step: pass graphs=False to silence this")
-        return False
-
-    @_in_loop
+    @torch.no_grad()
     def after_loss(self):
         if not self._on: return
-        loss = self.learn.loss.detach()  # a new tensor every step: copied eagerly (a graph would read the old one)
-        self._loss.index_copy_(0, self._ri, torch.stack([loss.float().mean(), self._loss_se()]).view(1, 2))
+        self._row['loss'] = torch.stack([self.learn.loss.detach().float().mean(), _loss_se(self)])
         if not self._outs: return
-        if self._calls is None: self._set_calls()
-        calls, outs = [j for j, _ in self._outs], [o for _, o in self._outs]
-        self._outs = []
-        if calls != self._calls or any(u and _n_units(o) != u for o, u in zip(outs, self.units)):
-            return  # another set of calls (or units) than the columns: no row
-        # a graph reads the activations where they were at capture: replay only while they are there again
-        lay = _layout(outs) if self._use_graphs or self._fused else None
-        plan = self._act_plan(outs, lay)
-        if plan is not None: lay = self._fa[0]  # the same (equal) layout object as in the graph's key: compared by identity
-        if not self._run('_g_act', (lay, plan), partial(self._act_stats, outs, plan)):
-            self._n = [_n_sample(o, self.act_sample) for o in outs]  # the same layout: the same element counts
-        self._counts.append(self._n)
-        if plan is not None and self._fused: self.fused_steps['act'] += 1
+        if self._calls is None: self._set_columns()
+        calls, outs = [j for j, _ in self._outs], [o[:self.act_sample] if o.ndim else o for _, o in self._outs]
+        if calls != self._calls or any(u and _n_units(o) != u for o, u in zip(outs, self.units)): return  # not the columns' calls
+        sums = [_per_unit(o) for o in outs]  # per unit: a ReLU unit fired on these examples when its sum is > 0
+        self._row['act'] = torch.stack([torch.stack([s.sum() for s in sums]), _l2(outs)])  # sum and L2 norm of each output
+        if self.is_relu.any(): self._row['alive'] = torch.cat([s > 0 for s, r in zip(sums, self.is_relu) if r])
+        self._row['n'] = [o.numel() for o in outs]
 
-    def _loss_se(self):
-        "The standard error of this batch's loss, from its per-item losses: the noise that sampling a batch alone puts in it"
-        if self.__dict__.get('_no_items'): return self._nan
-        try:
-            yb = self.learn.yb
-            with torch.no_grad(), self.learn.loss_not_reduced(): li = self.learn.loss_func(self.learn.pred, *yb)
-            n = len(yb[0]) if len(yb) else len(li)
-            li = li.detach().float().reshape(n, -1).mean(1)   # per item (a mask's pixels or a sequence's tokens averaged)
-            return li.std() / math.sqrt(n) if n > 1 else self._nan
-        except Exception:   # a loss that cannot give per-item values: no noise estimate (the loss alone is judged)
-            self._no_items = True
-            return self._nan
-
-    def _loss_scale(self):
-        "The scale of mixed precision's `GradScaler` (a tensor on the device, updated in place), or None: no scaler"
-        s = getattr(self.learn, 'scaler', None)
-        if s is None or not getattr(s, 'is_enabled', lambda: True)(): return None
-        t = getattr(s, '_scale', None)
-        return t if isinstance(t, torch.Tensor) and t.numel() == 1 and t.device == self._zero.device else False  # False: cannot read it
-
-    def _grads(self, scale=None):
-        "Queue the gradient and weight norms and the copy of the weights of this step (one graph replay)"
-        gs = [self._zero if p.grad is None else p.grad for p in self.ps]
-        # fastai zeroes gradients in place: the same tensor objects (kept alive by the key) are at the same memory
-        plan = self._param_plan(gs)
-        if plan is not None: gs = self._fp[0]  # the same list as in the plan's (and the graph's) key: compared by identity
-        self._run('_g_pre', (gs, plan, scale), partial(self._param_pre, gs, plan, scale), same=_same_key)
-        self._advanced = True  # this step's row is written, and `_ri` points to the next one
-        if plan is not None and self._fused: self.fused_steps['pre'] += 1
-
-    def _update(self):
-        "Queue the update norms of the last recorded step that stepped: the weights have not moved since (one graph replay)"
-        plan = self._fp[1] if self._fused and self._fp else None  # the plan its `_grads` used
-        self._run('_g_post', plan or True, partial(self._param_post, plan))  # reads the parameters and the copy: always the same memory
-        if plan is not None: self.fused_steps['post'] += 1
-        self._pend = False
-
-    @_in_loop
-    def after_backward(self):
-        # All the work on the parameters is queued here, while the GPU is still busy with the backward pass. After it, mixed
-        # precision synchronises the host with the GPU (`GradScaler` reads whether the gradients overflowed), and from then
-        # until the next forward pass the GPU waits for the host: host time spent there adds to the step in full.
-        # The gradients are still multiplied by mixed precision's loss scale here: it is divided out as they are read.
-        if self._pend: self._update()  # the last recorded step's update (`every` > 1: from a step that is not recorded)
+    @torch.no_grad()
+    def before_step(self):  # fp16's callback skips the step (a gradient overflowed) before this runs: then no gradient is read
         if not self._on: return
-        if self._at is None: self._at = 'before_step' if self._loss_scale() is False else 'after_backward'
-        if self._at == 'after_backward': self._grads(self._loss_scale())
+        self._row['grad_weight'] = torch.stack([_l2([self._zero if p.grad is None else p.grad for p in self.ps]), _l2(self.ps)])
+        if self.updates: torch._foreach_copy_(self._prev, self.ps)
+        self._row['stepped'] = True
 
-    def before_step(self):
-        if not self._on: return
-        if self._at == 'before_step':  # a loss scale it cannot read: the gradients once fp16's callback has unscaled them
-            with torch.no_grad(), _Plain(): self._grads()
-        self._stepped = True  # fp16's callback (order 10) did not skip the step
+    @torch.no_grad()
+    def after_step(self):
+        if self._on and self.updates: self._row['update'] = _l2(torch._foreach_sub(self._prev, self.ps))
 
     def after_batch(self):
-        if not self._on: return
-        if not self._advanced: self._ri.add_(1)  # a step that ended before its gradients were read: its row ends here
-        elif self._stepped and self.updates: self._pend = True  # its update is measured next step, before the optimizer's
-        r = self._rows
-        if len(self._counts) < r + 1: self._counts.append([])
-        self._stepped_rows.append(self._stepped); self._rows,self._on,self._outs = r + 1,False,[]
+        if self._on: self._rows.append(self._row)
+        self._on,self._outs = False,[]
 
-    def _grow(self):
-        self._loss,self._gw,self._un,self._act = [torch.cat([t, torch.full_like(t, float('nan'))]) for t in (self._loss,self._gw,self._un,self._act)]
-        self._alive = torch.cat([self._alive, torch.zeros_like(self._alive)])
-        self._drop_graphs()
-
-    def after_train(self): self._flush()
-
-    def _reduce(self, r):
-        "Under DDP, combine this epoch's records over the ranks: losses averaged, activation sums and counts added, units fired anywhere"
-        import torch.distributed as dist
-        dev, K = self._zero.device, len(self._calls or ())
-        n = torch.tensor([r, -r], device=dev)
-        dist.all_reduce(n, dist.ReduceOp.MAX)
-        r = -int(n[1])  # the rows every rank has (an uneven last batch can give one rank a row more)
-        if int(n[0]) == 0: return 0
-        counts = torch.tensor([c if len(c) == K else [float('nan')] * K for c in self._counts[:r]], dtype=torch.float32, device=dev)
-        act = self._act[:r].clone(); act[:, 1] **= 2  # norms to sums of squares, which add up
-        flat = torch.cat([(self._loss[:r] / self.world_size).view(-1), act.view(-1), counts.view(-1)])
-        dist.all_reduce(flat)  # one collective for all of them
-        loss, act, counts = flat.split([2 * r, act.numel(), r * K])
-        loss = loss.view(r, 2); loss[:, 1] /= math.sqrt(self.world_size)   # the mean of the ranks' batches: a smaller standard error
-        act = act.view(r, 2, K); act[:, 1] = act[:, 1].sqrt()
-        self._loss[:r],self._act[:r],self._counts = loss,act,counts.view(r, K).cpu().tolist()
-        dist.all_reduce(self._alive[:r], dist.ReduceOp.MAX)  # a unit fired if it fired on any rank
-        return r
-
-    def _flush(self):
-        "Read this epoch's records to the host: the callback's one synchronisation, once per epoch"
-        if self._pend:
-            with torch.no_grad(): self._update()  # the last step's update
-        r,h,K = self._rows,self._hist,len(self._calls or ())
-        if self.world_size > 1: r = self._reduce(r)
-        if r == 0: return
-        h['step'].append(np.array(self._steps[:r])); h['epoch_idx'].append(np.full(r, self.epoch))
-        stepped = np.array(self._stepped_rows[:r], dtype=bool); h['stepped'].append(stepped)
-        loss = self._loss[:r].cpu().numpy().copy()  # a copy: the buffers are reused next epoch (on a CPU, `.numpy()` shares them)
-        h['loss'].append(loss[:, 0]); h['loss_se'].append(loss[:, 1])
-        gw, un = self._gw[:r].cpu().numpy().copy(), self._un[:r].cpu().numpy().copy()
-        gw[~stepped], un[~stepped] = np.nan, np.nan  # steps the optimizer did not take (fp16 skipped them, a callback cancelled them)
-        h['grad'].append(gw[:, 0]); h['weight'].append(gw[:, 1]); h['update'].append(un)
-        act = self._act[:r].double().cpu().numpy()
-        n = np.array([c if len(c) == K else [np.nan] * K for c in self._counts[:r]], dtype=float).reshape(r, K)
-        with np.errstate(divide='ignore', invalid='ignore'):
-            mean = act[:, 0] / n
-            h['act_mean'].append(mean); h['act_std'].append(np.sqrt(np.maximum(act[:, 1] ** 2 - act[:, 0] * mean, 0) / (n - 1)))
-        alive, ok = self._alive[:r].cpu().numpy().astype(bool), np.isfinite(n).all(1) if K else np.zeros(r, dtype=bool)
-        dead, epoch_dead, o = np.full((r, K), np.nan), np.full(K, np.nan), 0
-        for k in np.flatnonzero(self.is_relu):  # the unit flags of the ReLU calls lie side by side, in call order
-            a = alive[:, o:o + self.units[k]]; o += self.units[k]
-            dead[ok, k] = 1 - a[ok].mean(1)
-            if ok.any(): epoch_dead[k] = 1 - a[ok].any(0).mean()  # never fired in any recorded step of the epoch
-        h['dead'].append(dead); h['epoch_dead'].append(epoch_dead)
-        self._rows,self._steps,self._stepped_rows,self._counts = 0,[],[],[]
-
+    def after_train(self): self._rows = _store_rows(self, self._rows)
     def after_fit(self):
-        self._flush()
+        self.after_train()
         for h in getattr(self, 'hooks', []): h.remove()
-        self.hooks,self._prev,self._alive,self._outs = [],None,None,[]
-        self._g_pre,self._g_post,self._g_act,self._ones = None,None,None,{}  # the graphs hold memory of their own
-        self._fa,self._fp = None,None
+        self.hooks,self._prev = [],None
     after_cancel_fit = after_fit
-
-    def __setattr__(self, k, v):
-        # private state, set several times a step: skip fastai's check that the name does not shadow a learner attribute
-        if k.startswith('_'): object.__setattr__(self, k, v)
-        else: super().__setattr__(k, v)
 
     def __getattr__(self, k):
         if k in _HIST and '_hist' in self.__dict__:
@@ -641,25 +172,76 @@ class TrainingHealth(Callback):
             return np.stack(v) if k == 'epoch_dead' else np.concatenate(v)
         return super().__getattr__(k)
 
-    @property
-    def n_graph_steps(self):
-        "Recorded steps whose parameter statistics ran as a replayed CUDA graph"
-        return self.__dict__.get('graph_replays', {}).get('pre', 0)
+# %% ../nbs/03_overfit.ipynb #726750f4
+@patch(as_prop=True)
+def update_ratio(self:TrainingHealth):
+    "||update|| / ||weight|| per step and parameter"
+    with np.errstate(divide='ignore', invalid='ignore'): return self.update / self.weight
 
-    @property
-    def update_ratio(self):
-        "||update|| / ||weight|| per step and parameter"
-        with np.errstate(divide='ignore', invalid='ignore'): return self.update / self.weight
-    @property
-    def rel_grad(self):
-        "||grad|| / ||weight|| per step and parameter: a gradient's size relative to what it updates"
-        with np.errstate(divide='ignore', invalid='ignore'): return self.grad / self.weight
-    @property
-    def grad_norm(self):
-        "The total gradient norm per step, over all parameters"
-        return np.sqrt((self.grad ** 2).sum(1))
+@patch(as_prop=True)
+def rel_grad(self:TrainingHealth):
+    "||grad|| / ||weight|| per step and parameter: a gradient's size relative to what it updates"
+    with np.errstate(divide='ignore', invalid='ignore'): return self.grad / self.weight
 
-_HIST = ('step', 'epoch_idx', 'stepped', 'loss', 'loss_se', 'grad', 'weight', 'update', 'act_mean', 'act_std', 'dead', 'epoch_dead')
+@patch(as_prop=True)
+def grad_norm(self:TrainingHealth):
+    "The total gradient norm per step, over all parameters"
+    return np.sqrt((self.grad ** 2).sum(1))
+
+# %% ../nbs/03_overfit.ipynb #82dc3eb7
+def _store_rows(th, rows):
+    "Stack an epoch's recorded steps into one tensor per statistic (NaN where a step has none), and `_store` them"
+    nan = lambda *s: torch.full(s, float('nan'), device=th._zero.device)
+    P, K, U = len(th.ps), len(th.act_names), int(th.units.sum())
+    col = lambda k, empty: torch.stack([r.get(k, empty) for r in rows]) if rows else empty[None][:0]
+    _store(th, [r['step'] for r in rows], [r['stepped'] for r in rows], col('loss', nan(2)), col('grad_weight', nan(2, P)),
+           col('update', nan(P)), col('act', nan(2, K)), col('alive', th._zero.new_zeros(U, dtype=torch.bool)).to(torch.uint8),
+           [r.get('n', []) for r in rows])
+    return []
+
+def _reduce(th, r, loss, act, alive, counts):
+    "Under DDP, combine an epoch's records over the ranks: losses averaged, activation sums and counts added, units fired anywhere"
+    import torch.distributed as dist
+    dev, K, ws = th._zero.device, len(th.act_names), th.world_size
+    n = torch.tensor([r, -r], device=dev)
+    dist.all_reduce(n, dist.ReduceOp.MAX)
+    r = -int(n[1])  # the rows every rank has (an uneven last batch can give one rank a row more)
+    if int(n[0]) == 0: return 0, loss, act, alive, counts
+    counts = torch.tensor([c if len(c) == K else [float('nan')] * K for c in counts[:r]], dtype=torch.float32, device=dev).view(r, K)
+    act = act[:r].clone(); act[:, 1] **= 2  # norms to sums of squares, which add up
+    flat = torch.cat([(loss[:r] / ws).view(-1), act.view(-1), counts.view(-1)])
+    dist.all_reduce(flat)  # one collective for all of them
+    loss, act, counts = flat.split([2 * r, act.numel(), r * K])
+    loss = loss.view(r, 2).clone(); loss[:, 1] /= math.sqrt(ws)   # the mean of the ranks' batches: a smaller standard error
+    act = act.view(r, 2, K).clone(); act[:, 1] = act[:, 1].sqrt()
+    alive = alive[:r].contiguous()
+    dist.all_reduce(alive, dist.ReduceOp.MAX)  # a unit fired if it fired on any rank
+    return r, loss, act, alive, counts.view(r, K).cpu().tolist()
+
+def _store(th, steps, stepped, loss, gw, un, act, alive, counts):
+    "Read an epoch's records (a row per recorded step, on the device) to the host, into `th`'s history: the one sync, once an epoch"
+    r, K, h = len(steps), len(th.act_names), th._hist
+    if th.world_size > 1: r, loss, act, alive, counts = _reduce(th, r, loss, act, alive, counts)
+    if r == 0: return
+    h['step'].append(np.array(steps[:r])); h['epoch_idx'].append(np.full(r, th.epoch))
+    stepped = np.array(stepped[:r], dtype=bool); h['stepped'].append(stepped)
+    loss = loss[:r].cpu().numpy().copy()  # a copy: on a CPU `.numpy()` shares the memory, which a buffer may reuse
+    h['loss'].append(loss[:, 0]); h['loss_se'].append(loss[:, 1])
+    gw, un = gw[:r].cpu().numpy().copy(), un[:r].cpu().numpy().copy()
+    gw[~stepped], un[~stepped] = np.nan, np.nan  # steps the optimizer did not take (fp16 skipped them, a callback cancelled them)
+    h['grad'].append(gw[:, 0]); h['weight'].append(gw[:, 1]); h['update'].append(un)
+    act = act[:r].double().cpu().numpy()
+    n = np.array([c if len(c) == K else [np.nan] * K for c in counts[:r]], dtype=float).reshape(r, K)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        mean = act[:, 0] / n
+        h['act_mean'].append(mean); h['act_std'].append(np.sqrt(np.maximum(act[:, 1] ** 2 - act[:, 0] * mean, 0) / (n - 1)))
+    alive, ok = alive[:r].cpu().numpy().astype(bool), np.isfinite(n).all(1) if K else np.zeros(r, dtype=bool)
+    dead, epoch_dead, o = np.full((r, K), np.nan), np.full(K, np.nan), 0
+    for k in np.flatnonzero(th.is_relu):  # the unit flags of the ReLU calls lie side by side, in call order
+        a = alive[:, o:o + th.units[k]]; o += th.units[k]
+        dead[ok, k] = 1 - a[ok].mean(1)
+        if ok.any(): epoch_dead[k] = 1 - a[ok].any(0).mean()  # never fired in any recorded step of the epoch
+    h['dead'].append(dead); h['epoch_dead'].append(epoch_dead)
 
 # %% ../nbs/03_overfit.ipynb #a3e42f91
 def _early(x, frac=0.1): return x[:max(1, int(len(x) * frac))]
@@ -691,8 +273,9 @@ def _vanishing(th, t):
     # early layers against late ones: in a healthy deep net (a ResNet, say) the relative gradients of single layers spread over
     # two decades, the first convolution often getting the largest; vanishing is the input end getting orders of magnitude less
     k = max(1, rel.shape[1] // 4)
-    with np.errstate(divide='ignore'): lg = np.log10(np.maximum(rel, 1e-45))
-    ratio = float(np.median(10 ** (lg[:, :k].mean(1) - lg[:, -k:].mean(1))))
+    with np.errstate(divide='ignore', over='ignore'):
+        lg = np.log10(np.maximum(rel, 1e-45))
+        ratio = float(np.median(10 ** (lg[:, :k].mean(1) - lg[:, -k:].mean(1))))
     status = 'fail' if ratio < t['vanish'] else 'warn' if ratio < t['vanish_warn'] else 'pass'
     names = list(np.array(th.names)[th.is_weight])
     per = dict(zip(names, np.median(rel, 0).tolist()))
@@ -879,6 +462,7 @@ def _loss_acc(learn, dl, kind):
 class _SkipValidation(Callback):
     def before_validate(self): raise CancelValidException()
 
+# %% ../nbs/03_overfit.ipynb #a1a3ffe3
 def check_capacity(learn:Learner, # the learner to test; left unchanged
                    epochs:int=10, # how long to try to overfit
                    lr=None, # learning rate (`lr_max` of one-cycle); default: `learn.lr`
@@ -904,7 +488,7 @@ def check_capacity(learn:Learner, # the learner to test; left unchanged
     return Finding('capacity', status, l1, (0, tol * l0), adv,
                    dict(initial_loss=l0, accuracy=a1, initial_accuracy=a0, epochs=epochs, lr=ifnone(lr, learn.lr), method=method))
 
-# %% ../nbs/03_overfit.ipynb #e38d1d43
+# %% ../nbs/03_overfit.ipynb #f4f2067d
 class _NoData:
     "Stands in for the training loader in a dry run: the right number of batches, none of the data"
     def __init__(self, n): self.n = n
@@ -922,6 +506,7 @@ class _DryRun(Callback):
         raise CancelBatchException()
     def before_validate(self): raise CancelValidException()
 
+# %% ../nbs/03_overfit.ipynb #1c941dad
 def get_schedule(learn:Learner, # the learner whose schedule to compute; left unchanged
                  n_epoch:int, # the number of epochs of the planned fit
                  method:str='fit_one_cycle', # the `Learner` fit method: 'fit_one_cycle', 'fit_flat_cos', 'fit', 'fit_sgdr'...
