@@ -730,7 +730,7 @@ def check_input_independent(learn:Learner, # the learner to check (it is left un
            "it is not learning from its inputs (labels misaligned with inputs? inputs blanked by a transform? a detached input path?)")
     return Finding(name, 'warn' if r['ratio'] < 1 else 'fail', val, exp, advice=adv, details=det)
 
-# %% ../nbs/02_baseline.ipynb #12f39fe4
+# %% ../nbs/02_baseline.ipynb #706f643e
 class _Cycle:
     "A stand-in for the training `DataLoader`: `n` batches, cycling through `batches` already read; anything else is the loader's"
     def __init__(self, dl, batches, n): self.dl,self.batches,self.n = dl,batches,n
