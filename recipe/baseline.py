@@ -738,6 +738,15 @@ class _Cycle:
     def __iter__(self): return itertools.islice(itertools.cycle(self.batches), self.n)
     def __getattr__(self, k): return getattr(self.dl, k)
 
+
+_LOGGERS = ('tensorboard', 'wandb', 'neptune', 'comet', 'azureml', 'aim', 'mlflow')
+
+def _aside(cb):
+    "A callback a short fit of a check must not run: it acts at the end of epochs and fits (a `SaveModelCallback` loads its file) or writes logs and files"
+    if isinstance(cb, (TrackerCallback, CSVLogger, ShowGraphCallback)): return True
+    m = type(cb).__module__
+    return m.startswith('fastai.callback.') and m.rsplit('.', 1)[-1] in _LOGGERS
+
 @contextlib.contextmanager
 def _train_on(dls, batches, n):
     "Make `dls.train` yield `n` batches cycling through `batches`"
@@ -784,9 +793,8 @@ def check_loss_decreases(learn:Learner, # the learner to check (it is left uncha
         fixed = tb[:max(1, min(n_batches, steps // 4))]   # measuring a batch twice costs about a step: at most a quarter of the fit
         with preserve_state(l): before = _fixed_set_losses(l, fixed)
         cb = _Record(steps_min, seconds)   # (the plan does not know the cost of the learner's own optimizer and callbacks)
-        # callbacks that act on whole epochs and fits (early stopping, saving the best model, logs) are set aside for the short fit
-        aside = [c for c in l.cbs if isinstance(c, (TrackerCallback, CSVLogger, ShowGraphCallback))]
-        with l.no_bar(), l.no_logging(), l.removed_cbs(aside), _train_on(l.dls, tb, steps): getattr(l, fit)(1, cbs=cb, reset_opt=True)
+        # callbacks that act on whole epochs and fits (early stopping, saving the best model, logs) sit out the short fit
+        with l.no_bar(), l.no_logging(), l.removed_cbs([c for c in l.cbs if _aside(c)]), _train_on(l.dls, tb, steps): getattr(l, fit)(1, cbs=cb, reset_opt=True)
         after = _fixed_set_losses(l, fixed)
         losses = torch.stack(cb.losses).float().cpu()
     t = _t_stat(before - after)

@@ -5,7 +5,7 @@
 # %% ../nbs/02c_loop.ipynb #9fb49efa
 from __future__ import annotations
 from .core import *  # first: it quiets a torch warning that importing fastai would print
-from .baseline import _read, _split, _pred, _forward, _Cycle, _train_on, _checking, _targets, _guess_kind, _on_device, _cpu_threads
+from .baseline import _read, _split, _pred, _forward, _Cycle, _train_on, _checking, _targets, _guess_kind, _on_device, _cpu_threads, _aside
 import contextlib, math, operator, sys, warnings
 from functools import partial
 from pathlib import Path
@@ -27,14 +27,6 @@ __all__ = ['LOOP_CHECKS', 'check_train_mode', 'check_eval_determinism', 'check_b
 def _fastai_cb(cb):
     "Is `cb` one of fastai's own callbacks?"
     return type(cb).__module__.split('.')[0] == 'fastai'
-
-_LOGGERS = ('tensorboard', 'wandb', 'neptune', 'comet', 'azureml', 'aim', 'mlflow')
-
-def _aside(cb):
-    "A callback a few steps of the loop must not run: it acts at the end of epochs and fits (a `SaveModelCallback` loads its file) or writes logs and files"
-    if isinstance(cb, (TrackerCallback, CSVLogger, ShowGraphCallback)): return True
-    m = type(cb).__module__
-    return m.startswith('fastai.callback.') and m.rsplit('.', 1)[-1] in _LOGGERS
 
 @contextlib.contextmanager
 def _quiet(learn):

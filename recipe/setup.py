@@ -72,6 +72,19 @@ def _batch(l, dl=None):
     "Inputs and targets of the first batch of `dl` (default: the training loader)"
     return _split(l.dls, _batches(ifnone(dl, l.dls.train), 1)[0])
 
+def _perfect_batch(l, dl=None):
+    "`(xb, yb, out, kind, perfect, idx)` for the first batch of `dl`: the model's outputs, perfect ones and a shuffle of the batch; else why not"
+    m = l.model.eval()
+    xb, yb = _batch(l, dl)
+    with torch.no_grad(): out = _forward(m, xb)
+    y = yb[0]
+    kind = _kind(l, y)
+    if not isinstance(out, torch.Tensor) or out.ndim == 0 or out.shape[0] != y.shape[0]:
+        return "the model's output has no batch dimension matching the targets'"
+    perfect, idx = _perfect_and_shuffled(l, kind, out, y)
+    if perfect is None: return f"cannot build perfect {kind} outputs of shape {tuple(out.shape)} from targets of shape {tuple(y.shape)}"
+    return xb, yb, out, kind, perfect, idx
+
 # %% ../nbs/02a_setup.ipynb #f432cd07
 def check_learning_rate(learn:Learner, # the learner to check (it is left unchanged)
                         low:float=3e-4, # warn when the median weight layer moves less than this fraction of its norm in a step...
@@ -232,16 +245,10 @@ def check_loss_shape(learn:Learner, # the learner to check (it is left unchanged
     "Perfect outputs must score a lower loss against their own targets than against the targets shuffled across the batch"
     name = 'loss_shape'
     with _checking(learn) as l:
-        m = l.model.eval()
-        xb, yb = _batch(l)
-        with torch.no_grad(): out = _forward(m, xb)
+        got = _perfect_batch(l)
+        if isinstance(got, str): return Finding(name, 'skip', advice=got)
+        xb, yb, out, kind, perfect, idx = got
         y = yb[0]
-        kind = _kind(l, y)
-        if not isinstance(out, torch.Tensor) or out.ndim == 0 or out.shape[0] != y.shape[0]:
-            return Finding(name, 'skip', advice="the model's output has no batch dimension matching the targets'")
-        perfect, idx = _perfect_and_shuffled(l, kind, out, y)
-        if perfect is None:
-            return Finding(name, 'skip', advice=f"cannot build perfect {kind} outputs of shape {tuple(out.shape)} from targets of shape {tuple(y.shape)}")
         ys = y[idx]
         changed = (ys != y).flatten(1).any(1).float().mean().item() if y.ndim > 1 else (ys != y).float().mean().item()
         if changed == 0: return Finding(name, 'skip', advice='every target of the batch is the same: shuffling them changes nothing')
@@ -294,16 +301,10 @@ def check_metrics(learn:Learner, # the learner to check (it is left unchanged)
     check_learner(learn)
     if not len(learn.metrics): return Finding(name, 'skip', advice='the learner has no metrics')
     with _checking(learn) as l:
-        m = l.model.eval()
-        xb, yb = _batch(l, l.dls.valid)
-        with torch.no_grad(): out = _forward(m, xb)
+        got = _perfect_batch(l, l.dls.valid)
+        if isinstance(got, str): return Finding(name, 'skip', advice=got)
+        xb, yb, out, kind, perfect, idx = got
         y = yb[0]
-        kind = _kind(l, y)
-        if not isinstance(out, torch.Tensor) or out.ndim == 0 or out.shape[0] != y.shape[0]:
-            return Finding(name, 'skip', advice="the model's output has no batch dimension matching the targets'")
-        perfect, idx = _perfect_and_shuffled(l, kind, out, y)
-        if perfect is None:
-            return Finding(name, 'skip', advice=f"cannot build perfect {kind} outputs of shape {tuple(out.shape)} from targets of shape {tuple(y.shape)}")
         if not (y[idx] != y).any(): return Finding(name, 'skip', advice='every target of the batch is the same: shuffling them changes nothing')
         gen = torch.Generator().manual_seed(0)
         shuffles = [perfect[torch.randperm(len(y), generator=gen)] for _ in range(n_shuffles)]
