@@ -61,19 +61,24 @@ LAYERS = ('data', 'preprocessing', 'model', 'loss', 'optimizer', 'loop', 'evalua
 
 @dataclass
 class Bug:
-    "A bug from the wild: where it lives, where it was reported, how to build it, and which check should name it"
+    """A bug from the wild: where it lives, where it was reported, how to build it, and which check should
+    name it"""
     name:str # short identifier, the name of its factory
     layer:str # one of `LAYERS`: where in the training code the bug lives
     family:str # the zoo family the buggy learner is built from
     source:str # where the bug type is catalogued or reported
     what:str # what goes wrong, in one line
-    expect:dict # finding name -> regular expression its advice must match to name the cause (None: any advice)
+    # finding name -> regular expression its advice must match to name the cause (None: any advice)
+    expect:dict
     build:callable=None # `build(fixed:bool) -> Learner`
-    when:str='before' # 'before': a check before training should see it; 'during': only `TrainingHealth`'s diagnoses of a fit can
+    # 'before': a check before training should see it; 'during': only `TrainingHealth`'s diagnoses of a fit
+    # can
+    when:str='before'
     harm:str='worse' # 'worse': the buggy learner ends up worse; 'misreports': its validation metric is wrong
     epochs:int=3 # epochs of the short fit that measures the harm
     fit:str='fit_one_cycle' # the `Learner` method of that fit, at the learner's own learning rate
-    truth:callable=None # `truth(buggy, fixed) -> value`: the trained buggy model's metric on clean data, for 'misreports' bugs
+    # `truth(buggy, fixed) -> value`: the trained buggy model's metric on clean data, for 'misreports' bugs
+    truth:callable=None
     def make(self, fixed:bool=False, seed:int=0) -> Learner:
         "The buggy learner, or its `fixed` twin, built after seeding every generator with `seed`"
         set_seed(seed)
@@ -107,7 +112,8 @@ def _splits(n, pct=0.2, seed=42): return RandomSplitter(pct, seed=seed)(range(n)
 def _dsets(xs, y, splits, n_inp=None):
     "fastai `Datasets` over item indices: each tensor of `xs` and the label list `y` are indexed by the item"
     xs = list(xs) if isinstance(xs, (list, tuple)) else [xs]
-    return Datasets(range(len(y)), tfms=[[partial(_at, x)] for x in xs] + [[partial(_at, list(y)), Categorize()]],
+    return Datasets(range(len(y)),
+                    tfms=[[partial(_at, x)] for x in xs] + [[partial(_at, list(y)), Categorize()]],
                     splits=splits, n_inp=ifnone(n_inp, len(xs)))
 
 def _flat_digits(x=None, y=None, splits=None, bs=64, **kwargs):
@@ -123,7 +129,8 @@ def _image_dls(x, y, splits=None, after_item=None, normalize=True, bs=64):
     splits = ifnone(splits, _splits(len(y)))
     m, s = x[splits[0]].mean().item(), x[splits[0]].std().item()
     return _dsets(TensorImage(x.view(-1, 1, 8, 8)), y, splits).dataloaders(
-        bs=bs, after_item=after_item, after_batch=[Normalize.from_stats(m, s, cuda=False)] if normalize else [])
+        bs=bs, after_item=after_item,
+        after_batch=[Normalize.from_stats(m, s, cuda=False)] if normalize else [])
 
 def _mlp(): return nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
 
@@ -139,8 +146,10 @@ _WINE_CATS = ['hue_band', 'region']
 def _wine_dls(df=None, procs=None, valid_idx=None):
     "The zoo's `tabular_classifier` data: scikit-learn's wine with two categorical columns and missing values"
     df = ifnone(df, zoo._wine())
-    return TabularDataLoaders.from_df(df, y_names='target', cat_names=list(_WINE_CATS), cont_names=[c for c in df if c not in _WINE_CATS + ['target']],
-                                      procs=ifnone(procs, [Categorify, FillMissing, Normalize]), valid_idx=ifnone(valid_idx, list(range(0, len(df), 5))), bs=32)
+    return TabularDataLoaders.from_df(df, y_names='target', cat_names=list(_WINE_CATS),
+                                      cont_names=[c for c in df if c not in _WINE_CATS + ['target']],
+                                      procs=ifnone(procs, [Categorify, FillMissing, Normalize]),
+                                      valid_idx=ifnone(valid_idx, list(range(0, len(df), 5))), bs=32)
 
 def _wine_learner(dls, lr=1e-2, **kwargs):
     set_seed(0)
@@ -157,20 +166,24 @@ def _diabetes_dls(df=None, valid_idx=None):
     "The zoo's `tabular_regression` data: scikit-learn's diabetes table in its original units"
     df = ifnone(df, _diabetes())
     cats = ['sex', 'age_band']
-    return TabularDataLoaders.from_df(df, y_names='target', cat_names=cats, cont_names=[c for c in df if c not in cats + ['target']],
-                                      procs=[Categorify, FillMissing, Normalize], valid_idx=ifnone(valid_idx, list(range(0, len(df), 5))),
+    return TabularDataLoaders.from_df(df, y_names='target', cat_names=cats,
+                                      cont_names=[c for c in df if c not in cats + ['target']],
+                                      procs=[Categorify, FillMissing, Normalize],
+                                      valid_idx=ifnone(valid_idx, list(range(0, len(df), 5))),
                                       bs=32, y_block=RegressionBlock())
 
 def _diabetes_learner(dls, lr=1e-2, y_range=(0, 380), **kwargs):
     set_seed(0)
-    return tabular_learner(dls, layers=[64, 32], y_range=y_range, metrics=kwargs.pop('metrics', rmse), lr=lr, **kwargs)
+    return tabular_learner(dls, layers=[64, 32], y_range=y_range, metrics=kwargs.pop('metrics', rmse),
+                           lr=lr, **kwargs)
 
 def _two_inputs(splits=None, model=None, lr=3e-3, **kwargs):
     "The zoo's `two_inputs`: the top and bottom halves of each digit as two inputs of `TwoHalves`"
     set_seed(0)
     x, y = zoo._standard_digits()
     dls = _dsets((x[:, :32], x[:, 32:]), y, ifnone(splits, _splits(len(y)))).dataloaders(bs=64)
-    return Learner(dls, ifnone(model, TwoHalves()), loss_func=kwargs.pop('loss_func', CrossEntropyLossFlat()), metrics=accuracy, lr=lr, **kwargs)
+    return Learner(dls, ifnone(model, TwoHalves()), loss_func=kwargs.pop('loss_func', CrossEntropyLossFlat()),
+                   metrics=accuracy, lr=lr, **kwargs)
 
 def _rare_zeros():
     "The zoo's `imbalanced` data: 'zero' against the other digits, about 1:35"
@@ -184,17 +197,21 @@ def _collab(splits_fn=None, **kwargs):
     df = zoo.ratings()
     splits = RandomSplitter(0.2, seed=42)(range(len(df)))
     if splits_fn is not None: splits = splits_fn(splits)
-    to = TabularCollab(df, [Categorify], ['user', 'item'], y_names=['rating'], y_block=TransformBlock(), splits=splits)
+    to = TabularCollab(df, [Categorify], ['user', 'item'], y_names=['rating'],
+                       y_block=TransformBlock(), splits=splits)
     return collab_learner(to.dataloaders(bs=64), n_factors=8, y_range=(0, 5.5), lr=3e-2, **kwargs)
 
 def _mask_of(o): return o.parent.parent/'labels'/o.name
 
 def _seg_learner(item_tfms=None):
-    "The zoo's `segmentation` learner (U-Net on the shapes; its own flips left to the item transforms), with a hook for item transforms"
+    """The zoo's `segmentation` learner (U-Net on the shapes; its own flips left to the item transforms), with
+    a hook for item transforms"""
     set_seed(0)
-    db = DataBlock(blocks=(ImageBlock, MaskBlock(codes=['background', 'circle', 'square'])), get_items=get_image_files, get_y=_mask_of,
+    db = DataBlock(blocks=(ImageBlock, MaskBlock(codes=['background', 'circle', 'square'])),
+                   get_items=get_image_files, get_y=_mask_of,
                    splitter=RandomSplitter(0.2, seed=42), item_tfms=item_tfms,
-                   batch_tfms=[*aug_transforms(size=32, max_rotate=0., do_flip=False), Normalize.from_stats(*imagenet_stats)])
+                   batch_tfms=[*aug_transforms(size=32, max_rotate=0., do_flip=False),
+                               Normalize.from_stats(*imagenet_stats)])
     dls = db.dataloaders(zoo.shape_masks()/'images', bs=16, num_workers=0)
     return unet_learner(dls, resnet18, pretrained=False, metrics=DiceMulti())
 
@@ -202,7 +219,8 @@ def _seg_learner(item_tfms=None):
 _LOWER = ('loss', 'rmse', 'mse', 'mae', 'error')
 
 def _score(learn, dl=None, model=None):
-    "`(name, value, higher_is_better)` of the learner's first metric (else its loss) on `dl` (default: its validation set), with `model` in place of its own if given"
+    """`(name, value, higher_is_better)` of the learner's first metric (else its loss) on `dl` (default: its
+    validation set), with `model` in place of its own if given"""
     m0 = learn.model
     if model is not None: learn.model = model
     try:
@@ -214,7 +232,8 @@ def _score(learn, dl=None, model=None):
 
 @contextlib.contextmanager
 def _quiet():
-    "No warnings and no prints (fastai's and pandas' deprecation warnings, early stopping's message) while building, fitting and auditing"
+    """No warnings and no prints (fastai's and pandas' deprecation warnings, early stopping's message) while
+    building, fitting and auditing"""
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter('ignore')
         yield
@@ -224,16 +243,22 @@ def _in_fixed(buggy, fixed):
     return _score(fixed, model=buggy.model)[1]
 
 # %% ../nbs/09_bugs.ipynb #ec2fe595
-@bug('data', 'digits', "Karpathy, 'A Recipe for Training Neural Networks' (2019), step 2, 'input-indepent baseline'; Humbatova et al. ICSE 2020, Training > Training Data Quality > 'Wrong labels for training data'",
-     "the images are sorted (by brightness, to browse them) but the label array is not: most labels now belong to another image",
+@bug('data', 'digits',
+     "Karpathy, 'A Recipe for Training Neural Networks' (2019), step 2, 'input-indepent baseline'; Humbatova "
+     "et al. ICSE 2020, Training > Training Data Quality > 'Wrong labels for training data'",
+     "the images are sorted (by brightness, to browse them) but the label array is not: most labels now "
+     "belong to another image",
      {'input_independent': 'misaligned'})
 def labels_misaligned(fixed=False):
     x, y = _digits_raw()
     order = torch.argsort(x.mean(1)).numpy()
     return _mlp_learner(_flat_digits(x[order] / 16, y[order] if fixed else y))
 
-@bug('data', 'tabular_classifier', "Humbatova et al. ICSE 2020, Training > Training Data Quality > 'Wrong labels for training data'; Northcutt et al., 'Pervasive Label Errors in Test Sets' (NeurIPS 2021 Datasets and Benchmarks)",
-     "a second annotation round is appended to the training rows: every record appears twice, and 60% of the second round's labels are wrong",
+@bug('data', 'tabular_classifier',
+     "Humbatova et al. ICSE 2020, Training > Training Data Quality > 'Wrong labels for training data'; "
+     "Northcutt et al., 'Pervasive Label Errors in Test Sets' (NeurIPS 2021 Datasets and Benchmarks)",
+     "a second annotation round is appended to the training rows: every record appears twice, and 60% of the "
+     "second round's labels are wrong",
      {'label_conflicts': None}, epochs=5)
 def conflicting_labels(fixed=False):
     df = zoo._wine()
@@ -242,17 +267,26 @@ def conflicting_labels(fixed=False):
     rng, second = np.random.default_rng(0), df.drop(index=valid).copy()
     wrong = rng.random(len(second)) < 0.6
     classes = df['target'].unique()
-    second.loc[wrong, 'target'] = [rng.choice([c for c in classes if c != t]) for t in second.loc[wrong, 'target']]
+    second.loc[wrong, 'target'] = [rng.choice([c for c in classes if c != t])
+                                   for t in second.loc[wrong, 'target']]
     return _wine_learner(_wine_dls(pd.concat([df, second], ignore_index=True), valid_idx=valid))
 
-@bug('data', 'tabular_classifier', "Humbatova et al. ICSE 2020, Training > Preprocessing of Training Data > 'Missing preprocessing'; AUTOTRAINER (Zhang et al. ICSE 2021), AutoTrainer/utils/monitor.py, feature 'nan_loss'",
-     "the table has missing values and `FillMissing` was left out of the procs: NaN reaches the model and the loss becomes NaN",
+@bug('data', 'tabular_classifier',
+     "Humbatova et al. ICSE 2020, Training > Preprocessing of Training Data > 'Missing preprocessing'; "
+     "AUTOTRAINER (Zhang et al. ICSE 2021), AutoTrainer/utils/monitor.py, feature 'nan_loss'",
+     "the table has missing values and `FillMissing` was left out of the procs: NaN reaches the model and "
+     "the loss becomes NaN",
      {'nan_inf': 'missing|items'}, epochs=5)
 def missing_values(fixed=False):
-    return _wine_learner(_wine_dls(procs=[Categorify, FillMissing, Normalize] if fixed else [Categorify, Normalize]))
+    return _wine_learner(_wine_dls(procs=[Categorify, FillMissing, Normalize] if fixed
+                                   else [Categorify, Normalize]))
 
-@bug('data', 'tabular_regression', "Kapoor & Narayanan, 'Leakage and the reproducibility crisis in machine-learning-based science' (Patterns 2023), leakage L1.4 'duplicates in datasets'; Humbatova et al. ICSE 2020, Training > Validation/Testing > 'Incorrect train/test data split'",
-     "a join repeats 40% of the records; the split by position puts the repeated copies of training rows into the validation set, whose score is then too good",
+@bug('data', 'tabular_regression',
+     "Kapoor & Narayanan, 'Leakage and the reproducibility crisis in machine-learning-based science' "
+     "(Patterns 2023), leakage L1.4 'duplicates in datasets'; Humbatova et al. ICSE 2020, Training > "
+     "Validation/Testing > 'Incorrect train/test data split'",
+     "a join repeats 40% of the records; the split by position puts the repeated copies of training rows "
+     "into the validation set, whose score is then too good",
      {'leakage': None, 'duplicates': None}, harm='misreports', epochs=5, truth=_in_fixed)
 def duplicate_rows_across_split(fixed=False):
     df = _diabetes()
@@ -263,21 +297,29 @@ def duplicate_rows_across_split(fixed=False):
     return _diabetes_learner(_diabetes_dls(full, valid_idx=valid + list(range(len(df), len(full)))))
 
 def _leak_truth(buggy, fixed):
-    "When the model is used the leaky column is not known yet: fill it with its training mean (0 once normalised)"
+    """When the model is used the leaky column is not known yet: fill it with its training mean (0 once
+    normalised)"""
     df = buggy.dls.valid_ds.items.copy()
     df['followup'] = 0.
     return _score(buggy, dl=buggy.dls.valid.new(dataset=buggy.dls.valid_ds.new(df)))[1]
 
-@bug('data', 'tabular_regression', "Kaufman et al., 'Leakage in data mining' (ACM TKDD 2012), leaking features; Kapoor & Narayanan (Patterns 2023), leakage L2 'model uses features that are not legitimate'",
-     "a column recorded after the outcome is known (a 'follow-up score': the outcome plus noise) is kept as a feature; it does not exist yet when the model is used",
+@bug('data', 'tabular_regression',
+     "Kaufman et al., 'Leakage in data mining' (ACM TKDD 2012), leaking features; Kapoor & Narayanan "
+     "(Patterns 2023), leakage L2 'model uses features that are not legitimate'",
+     "a column recorded after the outcome is known (a 'follow-up score': the outcome plus noise) is kept as "
+     "a feature; it does not exist yet when the model is used",
      {'feature_leak': None}, harm='misreports', epochs=5, truth=_leak_truth)
 def target_leak_feature(fixed=False):
     df = _diabetes()
     df.insert(len(df.columns) - 1, 'followup', df['target'] + np.random.default_rng(0).normal(0, 10, len(df)))
     return _diabetes_learner(_diabetes_dls(df.drop(columns='followup') if fixed else df))
 
-@bug('data', 'imbalanced', "datascience.stackexchange.com/q/64623 (train_test_split(shuffle=False) on label-sorted data leaves one class in the test split); Kapoor & Narayanan (Patterns 2023), leakage L3.3 'sampling bias in test distribution'",
-     "the rows are sorted by label and split by position: the validation set holds no 'zero' at all, so it cannot measure the rare class",
+@bug('data', 'imbalanced',
+     "datascience.stackexchange.com/q/64623 (train_test_split(shuffle=False) on label-sorted data leaves one "
+     "class in the test split); Kapoor & Narayanan (Patterns 2023), leakage L3.3 'sampling bias in test "
+     "distribution'",
+     "the rows are sorted by label and split by position: the validation set holds no 'zero' at all, so it "
+     "cannot measure the rare class",
      {'class_balance': 'never in valid|never evaluated'}, harm='misreports', truth=_in_fixed)
 def sorted_split(fixed=False):
     from recipe.baseline import init_output_bias
@@ -286,54 +328,77 @@ def sorted_split(fixed=False):
     x, t = x[order], t[order]
     n = len(t)
     splits = _splits(n) if fixed else (list(range(int(0.8 * n))), list(range(int(0.8 * n), n)))
-    learn = Learner(_dsets(x, t.tolist(), splits).dataloaders(bs=64), DigitsMLP(2), loss_func=CrossEntropyLossFlat(), metrics=[F1Score(), accuracy], lr=3e-3)
+    learn = Learner(_dsets(x, t.tolist(), splits).dataloaders(bs=64), DigitsMLP(2),
+                    loss_func=CrossEntropyLossFlat(), metrics=[F1Score(), accuracy], lr=3e-3)
     init_output_bias(learn)
     return learn
 
-@bug('data', 'text_classifier', "scikit-learn User Guide, 'Common pitfalls and recommended practices', 'Inconsistent preprocessing' (fit on the training data, transform the rest); Islam et al. FSE 2019, bug type 'Data Bug'",
-     "each split's labels are encoded by order of first appearance (`pd.factorize`), separately: 'pos' is class 0 in training and class 1 in validation",
-     {'input_independent': 'encoded', 'split_shift': 'label|class'}, harm='misreports', epochs=4, truth=_in_fixed)
+@bug('data', 'text_classifier',
+     "scikit-learn User Guide, 'Common pitfalls and recommended practices', 'Inconsistent preprocessing' "
+     "(fit on the training data, transform the rest); Islam et al. FSE 2019, bug type 'Data Bug'",
+     "each split's labels are encoded by order of first appearance (`pd.factorize`), separately: 'pos' is "
+     "class 0 in training and class 1 in validation",
+     {'input_independent': 'encoded', 'split_shift': 'label|class'}, harm='misreports', epochs=4,
+     truth=_in_fixed)
 def labels_encoded_per_split(fixed=False):
     df = zoo.reviews()
     valid = np.arange(len(df)) % 5 == 0
     tr, va = df[~valid].copy(), df[valid].copy()
-    va = va.iloc[np.argsort((va['label'] != tr['label'].iloc[0]).values, kind='stable')[::-1]]   # its first row has the other label
+    # its first row has the other label
+    va = va.iloc[np.argsort((va['label'] != tr['label'].iloc[0]).values, kind='stable')[::-1]]
     codes, uniques = pd.factorize(tr['label'])
     tr['label'] = codes
-    va['label'] = va['label'].map({u: i for i, u in enumerate(uniques)}) if fixed else pd.factorize(va['label'])[0]
+    va['label'] = (va['label'].map({u: i for i, u in enumerate(uniques)}) if fixed
+                   else pd.factorize(va['label'])[0])
     df = pd.concat([tr, va]).assign(is_valid=np.r_[np.zeros(len(tr), bool), np.ones(len(va), bool)])
-    dls = TextDataLoaders.from_df(df, text_col='text', label_col='label', valid_col='is_valid', bs=32, seq_len=24)
-    return text_classifier_learner(dls, AWD_LSTM, pretrained=False, config={**awd_lstm_clas_config, **zoo._AWD}, metrics=accuracy, lr=1e-2)
+    dls = TextDataLoaders.from_df(df, text_col='text', label_col='label', valid_col='is_valid',
+                                  bs=32, seq_len=24)
+    return text_classifier_learner(dls, AWD_LSTM, pretrained=False,
+                                   config={**awd_lstm_clas_config, **zoo._AWD}, metrics=accuracy, lr=1e-2)
 
 def _copy_target(f, seq):
     x, _ = f(seq)
     return x, x.as_subclass(torch.Tensor)
 
-@bug('data', 'language_model', "Hugging Face docs, causal language models: 'the labels are shifted inside the model' (shift them once, and only once); karpathy/nanoGPT train.py `get_batch` (y = data[i+1:i+1+block_size]); BlackHC neural_net_checklist `assert_forward_causal_property`",
-     "a hand-written language-model loader returns each input sequence as its own target (the shift by one token is missing): the model learns to copy",
+@bug('data', 'language_model',
+     "Hugging Face docs, causal language models: 'the labels are shifted inside the model' (shift them once, "
+     "and only once); karpathy/nanoGPT train.py `get_batch` (y = data[i+1:i+1+block_size]); BlackHC "
+     "neural_net_checklist `assert_forward_causal_property`",
+     "a hand-written language-model loader returns each input sequence as its own target (the shift by one "
+     "token is missing): the model learns to copy",
      {'target_leak': None, 'leakage': None}, harm='misreports', epochs=4, truth=_in_fixed)
 def lm_targets_not_shifted(fixed=False):
-    dls = TextDataLoaders.from_df(zoo.reviews(), text_col='text', is_lm=True, valid_pct=0.2, seed=42, bs=16, seq_len=24)
+    dls = TextDataLoaders.from_df(zoo.reviews(), text_col='text', is_lm=True, valid_pct=0.2, seed=42,
+                                  bs=16, seq_len=24)
     if not fixed:
         for dl in dls.loaders: dl.create_item = partial(_copy_target, dl.create_item)
-    return language_model_learner(dls, AWD_LSTM, pretrained=False, config={**awd_lstm_lm_config, **zoo._AWD}, metrics=accuracy, lr=1e-2)
+    return language_model_learner(dls, AWD_LSTM, pretrained=False, config={**awd_lstm_lm_config, **zoo._AWD},
+                                  metrics=accuracy, lr=1e-2)
 
 # %% ../nbs/09_bugs.ipynb #cd43a302
-@bug('preprocessing', 'tabular_classifier', "Humbatova et al. ICSE 2020, Training > Preprocessing of Training Data > 'Missing normalisation'; Karpathy's recipe, step 2, 'verify loss @ init'",
-     "the continuous columns go in unscaled (no `Normalize` proc, and no BatchNorm on the inputs): proline is in the thousands, hue below 2",
+@bug('preprocessing', 'tabular_classifier',
+     "Humbatova et al. ICSE 2020, Training > Preprocessing of Training Data > 'Missing normalisation'; "
+     "Karpathy's recipe, step 2, 'verify loss @ init'",
+     "the continuous columns go in unscaled (no `Normalize` proc, and no BatchNorm on the inputs): proline "
+     "is in the thousands, hue below 2",
      {'input_scale': 'too large|Normalize', 'loss_at_init': 'input scale'}, epochs=5)
 def no_normalisation(fixed=False):
-    return _wine_learner(_wine_dls(procs=[Categorify, FillMissing] + ([Normalize] if fixed else [])), config=dict(bn_cont=False))
+    return _wine_learner(_wine_dls(procs=[Categorify, FillMissing] + ([Normalize] if fixed else [])),
+                         config=dict(bn_cont=False))
 
-@bug('preprocessing', 'digits', "torchvision docs, `ToTensor` already maps [0, 255] to [0.0, 1.0] (a second division by 255 shrinks the inputs); Humbatova et al. ICSE 2020, Training > Preprocessing of Training Data > 'Wrong preprocessing'",
-     "images already scaled to [0, 1] are divided by 255 again (and not normalised): the inputs are 1/255 of their intended scale",
+@bug('preprocessing', 'digits',
+     "torchvision docs, `ToTensor` already maps [0, 255] to [0.0, 1.0] (a second division by 255 shrinks the "
+     "inputs); Humbatova et al. ICSE 2020, Training > Preprocessing of Training Data > 'Wrong preprocessing'",
+     "images already scaled to [0, 1] are divided by 255 again (and not normalised): the inputs are 1/255 of "
+     "their intended scale",
      {'input_scale': 'too small'})
 def double_scaling(fixed=False):
     x, y = _digits_raw()
     return _mlp_learner(_image_dls(x / 16 if fixed else x / 16 / 255, y, normalize=fixed))
 
 class FlipDigits(Transform):
-    "Random vertical and horizontal flips of training images, as `RandomVerticalFlip(0.5)` then `RandomHorizontalFlip(0.5)`"
+    """Random vertical and horizontal flips of training images, as `RandomVerticalFlip(0.5)` then
+    `RandomHorizontalFlip(0.5)`"""
     split_idx = 0
     def __init__(self, active=True): self.active = active
     def encodes(self, x:TensorImage):
@@ -342,38 +407,54 @@ class FlipDigits(Transform):
         if np.random.rand() < 0.5: x = x.flip(-1)
         return x
 
-@bug('preprocessing', 'digits', "Humbatova et al. ICSE 2020, Training > Preprocessing of Training Data > 'Wrong preprocessing' (an augmentation that changes the label); fastai docs, `aug_transforms(flip_vert=...)`: vertical flips only for images without an up and down",
-     "vertical and horizontal flips are used to augment digits, where a flipped 6 is a 9 and a flipped 2 reads as a 5",
+@bug('preprocessing', 'digits',
+     "Humbatova et al. ICSE 2020, Training > Preprocessing of Training Data > 'Wrong preprocessing' (an "
+     "augmentation that changes the label); fastai docs, `aug_transforms(flip_vert=...)`: vertical flips "
+     "only for images without an up and down",
+     "vertical and horizontal flips are used to augment digits, where a flipped 6 is a 9 and a flipped 2 "
+     "reads as a 5",
      {'augmentation': None})
 def label_changing_augmentation(fixed=False):
     x, y = _digits_raw()
     return _mlp_learner(_image_dls(x / 16, y, after_item=FlipDigits(active=not fixed)))
 
 class FlipImageOnly(RandTransform):
-    "A hand-written flip augmentation with an `encodes` for `TensorImage` and, in the fixed version, one for `TensorMask`"
+    """A hand-written flip augmentation with an `encodes` for `TensorImage` and, in the fixed version, one for
+    `TensorMask`"""
     order = 10   # after `ToTensor`
     def __init__(self, fixed=False): super().__init__(p=0.5); self.fixed = fixed
     def encodes(self, x:TensorImage): return x.flip(-1)
     def encodes(self, x:TensorMask): return x.flip(-1) if self.fixed else x
 
-@bug('preprocessing', 'segmentation', "albumentations docs, 'Mask augmentation for segmentation' (the same spatial transform must be applied to the image and its mask); fastai docs, type-dispatched `Transform.encodes` (a `TensorMask` needs an encodes of its own)",
-     "a hand-written flip is typed for `TensorImage` only: half of the training images are flipped and their masks are not",
+@bug('preprocessing', 'segmentation',
+     "albumentations docs, 'Mask augmentation for segmentation' (the same spatial transform must be applied "
+     "to the image and its mask); fastai docs, type-dispatched `Transform.encodes` (a `TensorMask` needs an "
+     "encodes of its own)",
+     "a hand-written flip is typed for `TensorImage` only: half of the training images are flipped and their "
+     "masks are not",
      {'augmentation': 'mask'}, epochs=2)
 def mask_not_augmented(fixed=False):
     return _seg_learner(item_tfms=FlipImageOnly(fixed))
 
 # %% ../nbs/09_bugs.ipynb #c7aa5e57
 class SeqFirstMLP(nn.Module):
-    "An MLP that rearranges each digit as rows for a sequence-first layer, then flattens it back; the bug version reshapes without permuting back"
+    """An MLP that rearranges each digit as rows for a sequence-first layer, then flattens it back; the bug
+    version reshapes without permuting back"""
     def __init__(self, fixed=False):
         super().__init__()
         self.fixed, self.body = fixed, _mlp()[1:]
     def forward(self, x):
-        rows = x.flatten(1).view(len(x), 8, 8).permute(1, 0, 2)   # (row, batch, pixel), as a sequence-first layer wants it
-        return self.body(rows.permute(1, 0, 2).reshape(len(x), 64) if self.fixed else rows.reshape(len(x), 64))
+        # (row, batch, pixel), as a sequence-first layer wants it
+        rows = x.flatten(1).view(len(x), 8, 8).permute(1, 0, 2)
+        return self.body(rows.permute(1, 0, 2).reshape(len(x), 64) if self.fixed
+                         else rows.reshape(len(x), 64))
 
-@bug('model', 'digits', "Karpathy, 'most common neural net mistakes' (twitter.com/karpathy/status/1013244313327681536, 2018), #6 'thinking view() and permute() are the same thing'; Karpathy's recipe, step 2, 'use backprop to chart dependencies'; Zhang et al. ISSTA 2018, root cause 'Unaligned Tensor'",
-     "a tensor permuted to (row, batch, pixel) is reshaped back to (batch, 64) without permuting: each sample's features come from eight different samples",
+@bug('model', 'digits',
+     "Karpathy, 'most common neural net mistakes' (twitter.com/karpathy/status/1013244313327681536, 2018), "
+     "#6 'thinking view() and permute() are the same thing'; Karpathy's recipe, step 2, 'use backprop to "
+     "chart dependencies'; Zhang et al. ISSTA 2018, root cause 'Unaligned Tensor'",
+     "a tensor permuted to (row, batch, pixel) is reshaped back to (batch, 64) without permuting: each "
+     "sample's features come from eight different samples",
      {'batch_independence': 'mixes samples'})
 def view_instead_of_permute(fixed=False):
     return _mlp_learner(_flat_digits(), model=SeqFirstMLP(fixed))
@@ -383,23 +464,30 @@ class RowLSTM(nn.Module):
     def __init__(self, batch_first=True):
         super().__init__()
         self.lstm, self.head = nn.LSTM(8, 64, batch_first=batch_first), nn.Linear(64, 10)
-    def forward(self, x): return self.head(self.lstm(x.view(len(x), 8, 8))[0][:, -1])   # x as (batch, row, pixel)
+    def forward(self, x):
+        return self.head(self.lstm(x.view(len(x), 8, 8))[0][:, -1])   # x as (batch, row, pixel)
 
-@bug('model', 'digits', "PyTorch forum, 'LSTM change batch_first=True, loss does not decrease' (discuss.pytorch.org/t/62364); Islam et al. FSE 2019, root cause 'Unaligned tensor'",
-     "`nn.LSTM` defaults to `batch_first=False`: fed (batch, time, feature), it runs along the batch and mixes the samples",
+@bug('model', 'digits',
+     "PyTorch forum, 'LSTM change batch_first=True, loss does not decrease' (discuss.pytorch.org/t/62364); "
+     "Islam et al. FSE 2019, root cause 'Unaligned tensor'",
+     "`nn.LSTM` defaults to `batch_first=False`: fed (batch, time, feature), it runs along the batch and "
+     "mixes the samples",
      {'batch_independence': 'mixes samples'})
 def lstm_batch_first(fixed=False):
     return _mlp_learner(_flat_digits(), model=RowLSTM(batch_first=fixed), lr=1e-2)
 
 class DetachedHalves(TwoHalves):
-    "`TwoHalves` whose bottom branch goes through NumPy (to reuse a feature function) in the bug version, which cuts it out of the graph"
+    """`TwoHalves` whose bottom branch goes through NumPy (to reuse a feature function) in the bug version,
+    which cuts it out of the graph"""
     def __init__(self, fixed=False): super().__init__(); self.fixed = fixed
     def forward(self, top, bottom):
         b = self.bottom(bottom).relu()
         if not self.fixed: b = torch.as_tensor(b.detach().cpu().numpy())
         return self.head(torch.cat([self.top(top).relu(), b], 1))
 
-@bug('model', 'two_inputs', "BlackHC neural_net_checklist, tests/test_torch_diagnostics.py `test_non_zero_gradients_failure`; torcheck README, 'Parameters change/not change'; Islam et al. FSE 2019, root cause 'API misuse'",
+@bug('model', 'two_inputs',
+     "BlackHC neural_net_checklist, tests/test_torch_diagnostics.py `test_non_zero_gradients_failure`; "
+     "torcheck README, 'Parameters change/not change'; Islam et al. FSE 2019, root cause 'API misuse'",
      "one branch's output is round-tripped through NumPy: it is detached, and that branch never trains",
      {'params_update': r'detach|no gradient|bottom\.'})
 def detached_branch(fixed=False):
@@ -407,14 +495,20 @@ def detached_branch(fixed=False):
 
 def _branches_only(m): return [params(m.top) + params(m.bottom)]
 
-@bug('model', 'two_inputs', "fastai docs, `Learner(splitter=...)` (a function returning every parameter group); torcheck README, `add_module_changing_check`; Islam et al. FSE 2019, bug type 'Structural bug > Initialization bug'",
-     "a custom `splitter` lists the two input branches but not the head: the head is never in the optimizer and stays at its random init",
+@bug('model', 'two_inputs',
+     "fastai docs, `Learner(splitter=...)` (a function returning every parameter group); torcheck README, "
+     "`add_module_changing_check`; Islam et al. FSE 2019, bug type 'Structural bug > Initialization bug'",
+     "a custom `splitter` lists the two input branches but not the head: the head is never in the optimizer "
+     "and stays at its random init",
      {'params_update': r'not in the optimizer|head\.'})
 def head_not_in_optimizer(fixed=False):
     return _two_inputs(**({} if fixed else dict(splitter=_branches_only)))
 
-@bug('model', 'tabular_classifier', "torcheck README, `add_module_unchanging_check` / `add_module_changing_check` (frozen and trainable parts); Humbatova et al. ICSE 2020, Model > Model Type & Properties > 'Wrong network architecture'",
-     "a hand-written loop meant to freeze the embeddings uses `params[:-1]` and freezes everything but the last bias",
+@bug('model', 'tabular_classifier',
+     "torcheck README, `add_module_unchanging_check` / `add_module_changing_check` (frozen and trainable "
+     "parts); Humbatova et al. ICSE 2020, Model > Model Type & Properties > 'Wrong network architecture'",
+     "a hand-written loop meant to freeze the embeddings uses `params[:-1]` and freezes everything but the "
+     "last bias",
      {'params_update': 'frozen'}, epochs=5)
 def frozen_by_slice(fixed=False):
     learn = _wine_learner(_wine_dls())
@@ -422,8 +516,11 @@ def frozen_by_slice(fixed=False):
     for p in (ps[:len(learn.model.embeds)] if fixed else ps[:-1]): p.requires_grad_(False)
     return learn
 
-@bug('model', 'digits', "Humbatova et al. ICSE 2020, Model > Model Type & Properties > 'Wrong weight initialisation'; Stack Overflow, 'Why should weights of Neural Networks be initialized to random numbers?'",
-     "every weight and bias is initialised to zero: the hidden units stay identical, and the first layer gets no gradient",
+@bug('model', 'digits',
+     "Humbatova et al. ICSE 2020, Model > Model Type & Properties > 'Wrong weight initialisation'; Stack "
+     "Overflow, 'Why should weights of Neural Networks be initialized to random numbers?'",
+     "every weight and bias is initialised to zero: the hidden units stay identical, and the first layer "
+     "gets no gradient",
      {'params_update': 'init|symmetr'})
 def zero_init(fixed=False):
     m = _mlp()
@@ -431,11 +528,15 @@ def zero_init(fixed=False):
         for l in (m[1], m[3]): nn.init.zeros_(l.weight); nn.init.zeros_(l.bias)
     return _mlp_learner(_flat_digits(), model=m)
 
-@bug('model', 'digits', "Humbatova et al. ICSE 2020, Model > Model Type & Properties > 'Wrong weight initialisation'; Karpathy's recipe, step 2, 'verify loss @ init' and 'init well'",
-     "the weights are drawn with `nn.init.normal_` (standard deviation 1): activations and the loss at init explode",
+@bug('model', 'digits',
+     "Humbatova et al. ICSE 2020, Model > Model Type & Properties > 'Wrong weight initialisation'; "
+     "Karpathy's recipe, step 2, 'verify loss @ init' and 'init well'",
+     "the weights are drawn with `nn.init.normal_` (standard deviation 1): activations and the loss at init "
+     "explode",
      {'loss_at_init': 'init'})
 def init_too_large(fixed=False):
-    m = nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
+    m = nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
+                      nn.Linear(128, 10))
     if not fixed:
         for l in (m[1], m[3], m[5]): nn.init.normal_(l.weight)
     return _mlp_learner(_flat_digits(), model=m)
@@ -445,30 +546,46 @@ def _deep(act, n=6, width=64):
     for _ in range(n - 1): layers += [nn.Linear(width, width), act()]
     return nn.Sequential(*layers, nn.Linear(width, 10))
 
-@bug('model', 'digits', "AUTOTRAINER (Zhang et al. ICSE 2021), problem 'vanishing gradient' (AutoTrainer/utils/monitor.py, `gradient_issue`); Humbatova et al. ICSE 2020, Model > Layers > Activation Function > 'Wrong type of activation function'",
-     "a six-layer MLP uses sigmoid activations: the gradient shrinks layer by layer and the first layers barely learn",
+@bug('model', 'digits',
+     "AUTOTRAINER (Zhang et al. ICSE 2021), problem 'vanishing gradient' (AutoTrainer/utils/monitor.py, "
+     "`gradient_issue`); Humbatova et al. ICSE 2020, Model > Layers > Activation Function > 'Wrong type of "
+     "activation function'",
+     "a six-layer MLP uses sigmoid activations: the gradient shrinks layer by layer and the first layers "
+     "barely learn",
      {'vanishing_gradients': 'Sigmoid|activation'}, when='during')
 def sigmoid_vanishing(fixed=False):
     return _mlp_learner(_flat_digits(), model=_deep(nn.ReLU if fixed else nn.Sigmoid))
 
-@bug('model', 'digits', "AUTOTRAINER (Zhang et al. ICSE 2021), problem 'dying ReLU' (AutoTrainer/utils/monitor.py, feature 'died_relu'); Humbatova et al. ICSE 2020, Model > Model Type & Properties > 'Wrong weight initialisation'",
-     "the hidden biases are initialised at -3 ('to make the units sparse'): most ReLUs never fire and never recover",
+@bug('model', 'digits',
+     "AUTOTRAINER (Zhang et al. ICSE 2021), problem 'dying ReLU' (AutoTrainer/utils/monitor.py, feature "
+     "'died_relu'); Humbatova et al. ICSE 2020, Model > Model Type & Properties > 'Wrong weight "
+     "initialisation'",
+     "the hidden biases are initialised at -3 ('to make the units sparse'): most ReLUs never fire and never "
+     "recover",
      {'dying_relu': None, 'params_update': 'dead'}, when='during')
 def dead_relu_bias(fixed=False):
-    m = nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
+    m = nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
+                      nn.Linear(128, 10))
     if not fixed:
         for l in (m[1], m[3]): nn.init.constant_(l.bias, -3.)
     return _mlp_learner(_flat_digits(), model=m)
 
-@bug('model', 'tabular_classifier', "TensorFlow docs, `tf.nn.dropout`: `keep_prob` (TF 1) is the deprecated alias of `1 - rate`; PyTorch's `p` is the drop probability; Humbatova et al. ICSE 2020, Model > Layers > Layer Properties",
-     "code ported from TensorFlow 1 passes `keep_prob=0.9` as the dropout probability: 90% of the units are dropped",
+@bug('model', 'tabular_classifier',
+     "TensorFlow docs, `tf.nn.dropout`: `keep_prob` (TF 1) is the deprecated alias of `1 - rate`; PyTorch's "
+     "`p` is the drop probability; Humbatova et al. ICSE 2020, Model > Layers > Layer Properties",
+     "code ported from TensorFlow 1 passes `keep_prob=0.9` as the dropout probability: 90% of the units are "
+     "dropped",
      {'dropout': None}, epochs=5)
 def dropout_keep_prob(fixed=False):
     p = 0.1 if fixed else 0.9
     return _wine_learner(_wine_dls(), config=dict(ps=[p, p], embed_p=p))
 
-@bug('model', 'tabular_regression', "fastai docs, `tabular_learner(y_range=...)` (the range of the targets, in their units); Humbatova et al. ICSE 2020, Model > Layers > Layer Properties > 'Wrong defined output shape'; Karpathy's recipe, step 2, 'init well'",
-     "`y_range=(0, 1)` is left from a version that scaled the targets, but the targets are now in their own units (25 to 346)",
+@bug('model', 'tabular_regression',
+     "fastai docs, `tabular_learner(y_range=...)` (the range of the targets, in their units); Humbatova et "
+     "al. ICSE 2020, Model > Layers > Layer Properties > 'Wrong defined output shape'; Karpathy's recipe, "
+     "step 2, 'init well'",
+     "`y_range=(0, 1)` is left from a version that scaled the targets, but the targets are now in their own "
+     "units (25 to 346)",
      {'label_range': 'range', 'loss_at_init': 'range|bias|mean'}, epochs=5)
 def y_range_wrong_units(fixed=False):
     return _diabetes_learner(_diabetes_dls(), y_range=(0, 380) if fixed else (0, 1))
@@ -478,8 +595,11 @@ class ReLUOut(nn.Module):
     def __init__(self, model): super().__init__(); self.model = model
     def forward(self, *x): return self.model(*x).relu()
 
-@bug('model', 'tabular_regression', "Humbatova et al. ICSE 2020, Model > Layers > Activation Function > 'Wrong type of activation function' (on the output layer); Islam et al. FSE 2019, root cause 'Incorrect model parameter or structure'",
-     "the regression head ends with a ReLU while the targets are standardised (half of them negative): it cannot predict below the mean",
+@bug('model', 'tabular_regression',
+     "Humbatova et al. ICSE 2020, Model > Layers > Activation Function > 'Wrong type of activation function' "
+     "(on the output layer); Islam et al. FSE 2019, root cause 'Incorrect model parameter or structure'",
+     "the regression head ends with a ReLU while the targets are standardised (half of them negative): it "
+     "cannot predict below the mean",
      {'label_range': 'range|negative', 'output_range': None}, epochs=5)
 def relu_on_regression_output(fixed=False):
     df = _diabetes()
@@ -488,8 +608,11 @@ def relu_on_regression_output(fixed=False):
     if not fixed: learn.model = ReLUOut(learn.model)
     return learn
 
-@bug('model', 'vision_frozen', "fastai docs, `vision_learner` and `Learner.freeze` (the body is frozen to fine-tune pretrained weights); Humbatova et al. ICSE 2020, Model > Model Type & Properties > 'Wrong model initialisation'",
-     "the body is frozen as for fine-tuning, but its weights were never pretrained (`pretrained=False`): only the head trains, on random features",
+@bug('model', 'vision_frozen',
+     "fastai docs, `vision_learner` and `Learner.freeze` (the body is frozen to fine-tune pretrained "
+     "weights); Humbatova et al. ICSE 2020, Model > Model Type & Properties > 'Wrong model initialisation'",
+     "the body is frozen as for fine-tuning, but its weights were never pretrained (`pretrained=False`): "
+     "only the head trains, on random features",
      {'params_update': 'pretrained|random'}, epochs=1)
 def frozen_random_body(fixed=False):
     learn = zoo.vision()
@@ -497,47 +620,71 @@ def frozen_random_body(fixed=False):
     return learn
 
 # %% ../nbs/09_bugs.ipynb #389bb358
-@bug('loss', 'digits', "Karpathy, 'most common neural net mistakes' (2018), #4 'you passed softmaxed outputs to a loss that expects raw logits'; torcheck README, output range check ('softmax hasn't been applied before loss calculation')",
+@bug('loss', 'digits',
+     "Karpathy, 'most common neural net mistakes' (2018), #4 'you passed softmaxed outputs to a loss that "
+     "expects raw logits'; torcheck README, output range check ('softmax hasn't been applied before loss "
+     "calculation')",
      "the model ends with `nn.Softmax` and the loss is `CrossEntropyLoss`, which applies log-softmax again",
      {'loss_at_init': 'probabilit|softmax|> 0 and < 1'})
 def softmax_before_ce(fixed=False):
     m = _mlp()
     return _mlp_learner(_flat_digits(), model=m if fixed else nn.Sequential(*m, nn.Softmax(-1)))
 
-@bug('loss', 'two_inputs', "PyTorch docs, `NLLLoss`: 'the input is expected to contain log-probabilities' (add a `LogSoftmax` layer, or use `CrossEntropyLoss`); Islam et al. FSE 2019, root cause 'API misuse'",
-     "the loss is `nn.NLLLoss` on raw scores: without `log_softmax` it rewards pushing the true class's score up without bound",
+@bug('loss', 'two_inputs',
+     "PyTorch docs, `NLLLoss`: 'the input is expected to contain log-probabilities' (add a `LogSoftmax` "
+     "layer, or use `CrossEntropyLoss`); Islam et al. FSE 2019, root cause 'API misuse'",
+     "the loss is `nn.NLLLoss` on raw scores: without `log_softmax` it rewards pushing the true class's "
+     "score up without bound",
      {'loss_at_init': 'log.?softmax|NLL|log.?prob'})
 def nll_without_log_softmax(fixed=False):
     return _two_inputs(loss_func=nn.CrossEntropyLoss() if fixed else nn.NLLLoss())
 
-@bug('loss', 'digits', "Humbatova et al. ICSE 2020, Training > Loss Function > 'Wrong loss function calculation'; DeepFD (Cao et al. ICSE 2022), fault type 'loss'; PyTorch docs, `CrossEntropyLoss(reduction='mean')` (the default averages over the batch)",
-     "the loss is summed over the batch (`reduction='sum'`, ported from code that divided by the batch size later) while SGD's learning rate was tuned for the mean: every step is 64 times too large",
+@bug('loss', 'digits',
+     "Humbatova et al. ICSE 2020, Training > Loss Function > 'Wrong loss function calculation'; DeepFD (Cao "
+     "et al. ICSE 2022), fault type 'loss'; PyTorch docs, `CrossEntropyLoss(reduction='mean')` (the default "
+     "averages over the batch)",
+     "the loss is summed over the batch (`reduction='sum'`, ported from code that divided by the batch size "
+     "later) while SGD's learning rate was tuned for the mean: every step is 64 times too large",
      {'loss_function': 'sum|reduction'})
 def loss_summed(fixed=False):
-    return _mlp_learner(_flat_digits(), loss_func=CrossEntropyLossFlat(reduction='mean' if fixed else 'sum'), opt_func=partial(SGD, mom=0.9), lr=0.05)
+    return _mlp_learner(_flat_digits(), loss_func=CrossEntropyLossFlat(reduction='mean' if fixed else 'sum'),
+                        opt_func=partial(SGD, mom=0.9), lr=0.05)
 
-@bug('loss', 'imbalanced', "PyTorch docs, `CrossEntropyLoss(weight=...)` (a rescaling weight per class); scikit-learn `compute_class_weight('balanced')` (weights inversely proportional to the class frequencies); Humbatova et al. ICSE 2020, Training > Training Data Quality > 'Unbalanced training data'",
-     "the class weights are the class frequencies instead of their inverses: the rare class is down-weighted 35 times more than it should be up-weighted",
+@bug('loss', 'imbalanced',
+     "PyTorch docs, `CrossEntropyLoss(weight=...)` (a rescaling weight per class); scikit-learn "
+     "`compute_class_weight('balanced')` (weights inversely proportional to the class frequencies); "
+     "Humbatova et al. ICSE 2020, Training > Training Data Quality > 'Unbalanced training data'",
+     "the class weights are the class frequencies instead of their inverses: the rare class is down-weighted "
+     "35 times more than it should be up-weighted",
      {'class_weights': 'weight', 'class_balance': 'weight'})
 def class_weights_inverted(fixed=False):
     from recipe.baseline import init_output_bias
     x, t = _rare_zeros()
     freq = torch.tensor([(t == 0).mean(), (t == 1).mean()], dtype=torch.float32)
-    learn = Learner(_dsets(x, t.tolist(), _splits(len(t))).dataloaders(bs=64), DigitsMLP(2), metrics=[F1Score(), accuracy],
+    learn = Learner(_dsets(x, t.tolist(), _splits(len(t))).dataloaders(bs=64), DigitsMLP(2),
+                    metrics=[F1Score(), accuracy],
                     loss_func=CrossEntropyLossFlat(weight=1 / freq if fixed else freq))
     init_output_bias(learn)
     return learn
 
-def _mse_flat_target(out, y): return F.mse_loss(out, y.flatten())   # torch warns of the broadcast once, and the log scrolls past
+def _mse_flat_target(out, y):
+    return F.mse_loss(out, y.flatten())   # torch warns of the broadcast once, and the log scrolls past
 
-@bug('loss', 'tabular_regression', "PyTorch source, `torch.nn.functional.mse_loss` warning 'Using a target size that is different to the input size... This will likely lead to incorrect results due to broadcasting'; Zhang et al. ISSTA 2018, root cause 'Unaligned Tensor'",
-     "the target is flattened to (N,) while the prediction is (N, 1): `mse_loss` broadcasts them to (N, N) and the model learns the mean",
+@bug('loss', 'tabular_regression',
+     "PyTorch source, `torch.nn.functional.mse_loss` warning 'Using a target size that is different to the "
+     "input size... This will likely lead to incorrect results due to broadcasting'; Zhang et al. ISSTA "
+     "2018, root cause 'Unaligned Tensor'",
+     "the target is flattened to (N,) while the prediction is (N, 1): `mse_loss` broadcasts them to (N, N) "
+     "and the model learns the mean",
      {'loss_shape': 'broadcast|shape'}, epochs=5)
 def loss_broadcasting(fixed=False):
     return _diabetes_learner(_diabetes_dls(), loss_func=MSELossFlat() if fixed else _mse_flat_target)
 
-@bug('loss', 'multilabel', "torcheck README, output range check (an activation before a loss that applies it); Humbatova et al. ICSE 2020, Model > Layers > Activation Function > 'Wrong type of activation function'",
-     "the multi-label head ends with a sigmoid and the loss is `BCEWithLogitsLoss`, which applies another: every predicted probability is above 0.5",
+@bug('loss', 'multilabel',
+     "torcheck README, output range check (an activation before a loss that applies it); Humbatova et al. "
+     "ICSE 2020, Model > Layers > Activation Function > 'Wrong type of activation function'",
+     "the multi-label head ends with a sigmoid and the loss is `BCEWithLogitsLoss`, which applies another: "
+     "every predicted probability is above 0.5",
      {'loss_at_init': 'probabilit|sigmoid|> 0 and < 1'}, epochs=1)
 def double_sigmoid(fixed=False):
     learn = zoo.multilabel()
@@ -545,20 +692,28 @@ def double_sigmoid(fixed=False):
     return learn
 
 # %% ../nbs/09_bugs.ipynb #7600254f
-@bug('optimizer', 'digits', "DeepFD (Cao et al. ICSE 2022), fault type 'lr'; AUTOTRAINER, problems 'exploding gradient' and 'oscillating loss'; Humbatova et al. ICSE 2020, Training > Hyperparameters > 'Suboptimal learning rate'",
-     "Adam with `lr=1` (a learning rate meant for another optimizer): the loss jumps around and the model learns little",
-     {'loss_decreases': 'learning rate', 'exploding_gradients': 'learning rate', 'unstable_loss': 'learning rate', 'update_to_weight': 'lower'})
+@bug('optimizer', 'digits',
+     "DeepFD (Cao et al. ICSE 2022), fault type 'lr'; AUTOTRAINER, problems 'exploding gradient' and "
+     "'oscillating loss'; Humbatova et al. ICSE 2020, Training > Hyperparameters > 'Suboptimal learning rate'",
+     "Adam with `lr=1` (a learning rate meant for another optimizer): the loss jumps around and the model "
+     "learns little",
+     {'loss_decreases': 'learning rate', 'exploding_gradients': 'learning rate',
+      'unstable_loss': 'learning rate', 'update_to_weight': 'lower'})
 def lr_too_high(fixed=False):
     return _mlp_learner(_flat_digits(), lr=3e-3 if fixed else 1.)
 
-@bug('optimizer', 'tabular_classifier', "DeepFD (Cao et al. ICSE 2022), fault type 'lr'; AUTOTRAINER, problem 'slow convergence'; Humbatova et al. ICSE 2020, Training > Hyperparameters > 'Suboptimal learning rate'",
-     "the learning rate is 1e-6 (a value divided twice by the batch size): nothing moves in the time of the fit",
+@bug('optimizer', 'tabular_classifier',
+     "DeepFD (Cao et al. ICSE 2022), fault type 'lr'; AUTOTRAINER, problem 'slow convergence'; Humbatova et "
+     "al. ICSE 2020, Training > Hyperparameters > 'Suboptimal learning rate'",
+     "the learning rate is 1e-6 (a value divided twice by the batch size): nothing moves in the time of the "
+     "fit",
      {'learning_rate': 'raise', 'loss_decreases': 'learning rate', 'update_to_weight': 'raise'}, epochs=5)
 def lr_too_low(fixed=False):
     return _wine_learner(_wine_dls(), lr=1e-2 if fixed else 1e-6)
 
 class StepDecay(Callback):
-    "Multiply the learning rate by `gamma` at each `step`: written to be stepped every epoch, stepped every batch in the bug"
+    """Multiply the learning rate by `gamma` at each `step`: written to be stepped every epoch, stepped every
+    batch in the bug"""
     order = 60
     def __init__(self, gamma=0.5, per_batch=True): self.gamma,self.per_batch = gamma,per_batch
     def _step(self):
@@ -568,19 +723,27 @@ class StepDecay(Callback):
     def after_epoch(self):
         if not self.per_batch: self._step()
 
-@bug('optimizer', 'two_inputs', "PyTorch docs, 'How to adjust learning rate' (`scheduler.step()` after each epoch, after `optimizer.step()`); Karpathy's recipe, step 3, 'do not trust learning rate decay defaults'",
-     "an epoch-based decay (x0.5) is stepped after every batch: the learning rate is ~0 after a few dozen steps",
+@bug('optimizer', 'two_inputs',
+     "PyTorch docs, 'How to adjust learning rate' (`scheduler.step()` after each epoch, after "
+     "`optimizer.step()`); Karpathy's recipe, step 3, 'do not trust learning rate decay defaults'",
+     "an epoch-based decay (x0.5) is stepped after every batch: the learning rate is ~0 after a few dozen "
+     "steps",
      {'update_to_weight': 'raise', 'lr_decay': None}, when='during', fit='fit')
 def lr_decay_per_batch(fixed=False):
     return _two_inputs(cbs=StepDecay(0.5, per_batch=not fixed))
 
-@bug('optimizer', 'collab', "fastai course, lesson 7, collaborative filtering (`fit_one_cycle(5, 5e-3, wd=0.1)`); Humbatova et al. ICSE 2020, Training > Hyperparameters (regularisation)",
-     "weight decay 10 instead of 0.1: the embeddings are pulled to zero and the model predicts the average rating",
+@bug('optimizer', 'collab',
+     "fastai course, lesson 7, collaborative filtering (`fit_one_cycle(5, 5e-3, wd=0.1)`); Humbatova et al. "
+     "ICSE 2020, Training > Hyperparameters (regularisation)",
+     "weight decay 10 instead of 0.1: the embeddings are pulled to zero and the model predicts the average "
+     "rating",
      {'weight_decay': None}, epochs=5)
 def weight_decay_huge(fixed=False):
     return _collab(wd=0.1 if fixed else 10.)
 
-@bug('optimizer', 'tabular_regression', "DeepFD (Cao et al. ICSE 2022), fault type 'opt'; Humbatova et al. ICSE 2020, Training > Optimiser > 'Wrong optimisation function'",
+@bug('optimizer', 'tabular_regression',
+     "DeepFD (Cao et al. ICSE 2022), fault type 'opt'; Humbatova et al. ICSE 2020, Training > Optimiser > "
+     "'Wrong optimisation function'",
      "plain SGD without momentum at the learning rate tuned for Adam: training is orders of magnitude slower",
      {'learning_rate': 'learning rate', 'update_to_weight': 'raise', 'loss_decreases': 'learning rate'}, epochs=5)
 def sgd_at_adam_lr(fixed=False):
@@ -588,7 +751,8 @@ def sgd_at_adam_lr(fixed=False):
 
 # %% ../nbs/09_bugs.ipynb #f75b7645
 class ShowPredictions(Callback):
-    "Every `every` training steps, predict on a fixed batch to watch progress; the bug version does not put the model back in training mode"
+    """Every `every` training steps, predict on a fixed batch to watch progress; the bug version does not put
+    the model back in training mode"""
     order = 65
     def __init__(self, every=5, restore=False): self.every,self.restore = every,restore
     def after_batch(self):
@@ -598,8 +762,11 @@ class ShowPredictions(Callback):
         with torch.no_grad(): self.preds = self.model(*xb)
         if self.restore: self.model.train()
 
-@bug('loop', 'segmentation', "Karpathy, 'most common neural net mistakes' (2018), #2 'you forgot to toggle train/eval mode for the net'; Karpathy's recipe, step 2, 'visualize prediction dynamics'",
-     "a callback that shows predictions during training calls `model.eval()` and never switches back: the rest of each epoch trains in eval mode, where BatchNorm does not normalise",
+@bug('loop', 'segmentation',
+     "Karpathy, 'most common neural net mistakes' (2018), #2 'you forgot to toggle train/eval mode for the "
+     "net'; Karpathy's recipe, step 2, 'visualize prediction dynamics'",
+     "a callback that shows predictions during training calls `model.eval()` and never switches back: the "
+     "rest of each epoch trains in eval mode, where BatchNorm does not normalise",
      {'train_mode': None}, epochs=2)
 def eval_mode_not_undone(fixed=False):
     learn = _seg_learner()
@@ -607,7 +774,8 @@ def eval_mode_not_undone(fixed=False):
     return learn
 
 class AccumulateGrads(Callback):
-    "Hand-written gradient accumulation: replaces `opt.zero_grad` by one that resets every `n` steps, but never advances its counter"
+    """Hand-written gradient accumulation: replaces `opt.zero_grad` by one that resets every `n` steps, but
+    never advances its counter"""
     order = 60
     def __init__(self, n=4): self.n = n
     def before_fit(self):
@@ -618,14 +786,22 @@ class AccumulateGrads(Callback):
     def after_fit(self): self.learn.opt.zero_grad = self._zero
     after_cancel_fit = after_fit
 
-@bug('loop', 'digits', "Karpathy, 'most common neural net mistakes' (2018), #3 'you forgot to .zero_grad() (in pytorch) before .backward()'; Islam et al. FSE 2019, bug type 'Structural bug > Control and sequence bug'",
-     "hand-written gradient accumulation never resets the gradients: with SGD and momentum each step applies the sum of all gradients so far",
+@bug('loop', 'digits',
+     "Karpathy, 'most common neural net mistakes' (2018), #3 'you forgot to .zero_grad() (in pytorch) before "
+     ".backward()'; Islam et al. FSE 2019, bug type 'Structural bug > Control and sequence bug'",
+     "hand-written gradient accumulation never resets the gradients: with SGD and momentum each step applies "
+     "the sum of all gradients so far",
      {'grad_accumulation': None, 'exploding_gradients': None, 'unstable_loss': None}, when='during')
 def zero_grad_missing(fixed=False):
-    return _mlp_learner(_flat_digits(), opt_func=partial(SGD, mom=0.9), lr=0.05, cbs=None if fixed else AccumulateGrads(4))
+    return _mlp_learner(_flat_digits(), opt_func=partial(SGD, mom=0.9), lr=0.05,
+                        cbs=None if fixed else AccumulateGrads(4))
 
-@bug('loop', 'digits', "'Why is it important to shuffle your dataset' (dailydoseofds.beehiiv.com/p/why-is-it-important-to-shuffle-your: label-ordered data fails to converge); Humbatova et al. ICSE 2020, API > 'wrong position of data shuffle operation'",
-     "the training items come sorted by class (one folder after another) and the training loader does not shuffle: each batch holds one or two classes",
+@bug('loop', 'digits',
+     "'Why is it important to shuffle your dataset' "
+     "(dailydoseofds.beehiiv.com/p/why-is-it-important-to-shuffle-your: label-ordered data fails to "
+     "converge); Humbatova et al. ICSE 2020, API > 'wrong position of data shuffle operation'",
+     "the training items come sorted by class (one folder after another) and the training loader does not "
+     "shuffle: each batch holds one or two classes",
      {'batch_composition': None, 'unstable_loss': None})
 def unshuffled_sorted_data(fixed=False):
     x, y = _digits_raw()
@@ -634,21 +810,33 @@ def unshuffled_sorted_data(fixed=False):
     tr, va = _splits(len(y))
     return _mlp_learner(_flat_digits(x / 16, y, (sorted(tr), va), shuffle=fixed))
 
-@bug('loop', 'tabular_classifier', "fastai source, `TrackerCallback(comp=...)`: 'np.less if monitor is loss, np.greater if monitor is metric'; DeepFD (Cao et al. ICSE 2022), fault type 'epoch'; Humbatova et al. ICSE 2020, Training > Hyperparameters > 'Suboptimal number of epochs'",
-     "early stopping monitors the validation loss with `comp=np.greater` (copied from an accuracy monitor): the fit stops as soon as the loss improves",
+@bug('loop', 'tabular_classifier',
+     "fastai source, `TrackerCallback(comp=...)`: 'np.less if monitor is loss, np.greater if monitor is "
+     "metric'; DeepFD (Cao et al. ICSE 2022), fault type 'epoch'; Humbatova et al. ICSE 2020, Training > "
+     "Hyperparameters > 'Suboptimal number of epochs'",
+     "early stopping monitors the validation loss with `comp=np.greater` (copied from an accuracy monitor): "
+     "the fit stops as soon as the loss improves",
      {'callbacks': None}, when='during', epochs=10, fit='fit')
 def early_stopping_wrong_direction(fixed=False):
-    return _wine_learner(_wine_dls(), lr=1e-3, cbs=EarlyStoppingCallback(monitor='valid_loss', comp=np.less if fixed else np.greater, patience=1))
+    return _wine_learner(_wine_dls(), lr=1e-3,
+                         cbs=EarlyStoppingCallback(monitor='valid_loss',
+                                                   comp=np.less if fixed else np.greater, patience=1))
 
 # %% ../nbs/09_bugs.ipynb #b1935ef4
-@bug('evaluation', 'collab', "Humbatova et al. ICSE 2020, Training > Validation/Testing > 'Missing validation set'; Kapoor & Narayanan (Patterns 2023), leakage L1.1 'no test set'",
-     "the validation loader is built from the training indices (a copy-paste of the training loader): validation measures memorisation",
+@bug('evaluation', 'collab',
+     "Humbatova et al. ICSE 2020, Training > Validation/Testing > 'Missing validation set'; Kapoor & "
+     "Narayanan (Patterns 2023), leakage L1.1 'no test set'",
+     "the validation loader is built from the training indices (a copy-paste of the training loader): "
+     "validation measures memorisation",
      {'leakage': None, 'duplicates': None}, harm='misreports', epochs=5, truth=_in_fixed)
 def valid_is_train(fixed=False):
     return _collab(None if fixed else (lambda s: (s[0], s[0])))
 
-@bug('evaluation', 'tabular_classifier', "scikit-learn User Guide, 'Common pitfalls and recommended practices', 'Inconsistent preprocessing'; Humbatova et al. ICSE 2020, Training > Preprocessing of Training Data > 'Missing preprocessing'",
-     "the continuous columns are standardised by hand in the training rows only: the validation rows go in raw",
+@bug('evaluation', 'tabular_classifier',
+     "scikit-learn User Guide, 'Common pitfalls and recommended practices', 'Inconsistent preprocessing'; "
+     "Humbatova et al. ICSE 2020, Training > Preprocessing of Training Data > 'Missing preprocessing'",
+     "the continuous columns are standardised by hand in the training rows only: the validation rows go in "
+     "raw",
      {'split_shift': None}, harm='misreports', epochs=5, truth=_in_fixed)
 def valid_not_normalised(fixed=False):
     df = zoo._wine()
@@ -662,14 +850,17 @@ def valid_not_normalised(fixed=False):
     return _wine_learner(_wine_dls(df, procs=[Categorify, FillMissing], valid_idx=valid))
 
 class RandomErasing(Transform):
-    "Blank a random 4x4 patch of each image: a hand-written augmentation, with `split_idx = 0` only in the fixed version"
+    """Blank a random 4x4 patch of each image: a hand-written augmentation, with `split_idx = 0` only in the
+    fixed version"""
     def __init__(self, fixed=False): self.split_idx = 0 if fixed else None
     def encodes(self, x:TensorImage):
         x, (i, j) = x.clone(), np.random.randint(0, 5, 2)
         x[..., i:i+4, j:j+4] = 0
         return x
 
-@bug('evaluation', 'digits', "fastai docs, `Transform.split_idx` (0: applied to the training set only); Humbatova et al. ICSE 2020, Training > Training Process > 'Redundant data augmentation'",
+@bug('evaluation', 'digits',
+     "fastai docs, `Transform.split_idx` (0: applied to the training set only); Humbatova et al. ICSE 2020, "
+     "Training > Training Process > 'Redundant data augmentation'",
      "a hand-written augmentation forgets `split_idx = 0`, so it also blanks patches of the validation images",
      {'split_shift': None}, harm='misreports', truth=_in_fixed)
 def augment_valid(fixed=False):
@@ -681,8 +872,11 @@ class MCDropoutEval(Callback):
     order = 1
     def before_validate(self): self.model.train()
 
-@bug('evaluation', 'tabular_classifier', "Karpathy, 'most common neural net mistakes' (2018), #2 'you forgot to toggle train/eval mode for the net'; PyTorch docs, `Module.eval` (affects Dropout and BatchNorm)",
-     "a callback puts the model back in training mode for validation (for MC dropout): BatchNorm uses each validation batch's statistics and dropout stays on",
+@bug('evaluation', 'tabular_classifier',
+     "Karpathy, 'most common neural net mistakes' (2018), #2 'you forgot to toggle train/eval mode for the "
+     "net'; PyTorch docs, `Module.eval` (affects Dropout and BatchNorm)",
+     "a callback puts the model back in training mode for validation (for MC dropout): BatchNorm uses each "
+     "validation batch's statistics and dropout stays on",
      {'eval_determinism': None}, harm='misreports', epochs=5, truth=_in_fixed)
 def train_mode_in_validation(fixed=False):
     learn = _wine_learner(_wine_dls(), config=dict(ps=[0.3, 0.3]))
@@ -690,34 +884,45 @@ def train_mode_in_validation(fixed=False):
     return learn
 
 class FunctionalDropoutMLP(DigitsMLP):
-    "`DigitsMLP` with dropout on its hidden layer written as `F.dropout`; the fixed version passes `training=self.training`"
+    """`DigitsMLP` with dropout on its hidden layer written as `F.dropout`; the fixed version passes
+    `training=self.training`"""
     def __init__(self, fixed=False): super().__init__(); self.fixed = fixed
     def forward(self, x):
         h = self.body[1](self.body[0](x.flatten(1)))
         return self.body[2](F.dropout(h, 0.5, training=self.training) if self.fixed else F.dropout(h, 0.5))
 
-@bug('evaluation', 'mixed_precision', "PyTorch docs, `torch.nn.functional.dropout(input, p, training=True)` (on by default, unlike `nn.Dropout`); Islam et al. FSE 2019, root cause 'API misuse'",
-     "dropout is written `F.dropout(h, 0.5)`, whose `training` argument defaults to True: units are also dropped when predicting",
+@bug('evaluation', 'mixed_precision',
+     "PyTorch docs, `torch.nn.functional.dropout(input, p, training=True)` (on by default, unlike "
+     "`nn.Dropout`); Islam et al. FSE 2019, root cause 'API misuse'",
+     "dropout is written `F.dropout(h, 0.5)`, whose `training` argument defaults to True: units are also "
+     "dropped when predicting",
      {'eval_determinism': None})
 def dropout_at_inference(fixed=False):
-    learn = Learner(digits_dls(images=False), FunctionalDropoutMLP(fixed), loss_func=LabelSmoothingCrossEntropyFlat(), metrics=accuracy,
+    learn = Learner(digits_dls(images=False), FunctionalDropoutMLP(fixed),
+                    loss_func=LabelSmoothingCrossEntropyFlat(), metrics=accuracy,
                     cbs=GradientAccumulation(128), lr=3e-3)
     return learn.to_fp16()
 
 def _accuracy_dim0(inp, targ):
-    "A hand-written accuracy: argmax over dim 0, and a `.view(-1, 1)` that silenced the shape error by broadcasting"
+    """A hand-written accuracy: argmax over dim 0, and a `.view(-1, 1)` that silenced the shape error by
+    broadcasting"""
     return (inp.argmax(dim=0) == targ.view(-1, 1)).float().mean()
 
-@bug('evaluation', 'digits', "Humbatova et al. ICSE 2020, Training > Validation/Testing > 'Wrong performance metric'; PyTorch docs, 'Broadcasting semantics'",
-     "a hand-written accuracy takes `argmax(dim=0)` (over the batch); a `.view(-1, 1)` that silenced the shape error makes the comparison broadcast, and the reported accuracy means nothing",
+@bug('evaluation', 'digits',
+     "Humbatova et al. ICSE 2020, Training > Validation/Testing > 'Wrong performance metric'; PyTorch docs, "
+     "'Broadcasting semantics'",
+     "a hand-written accuracy takes `argmax(dim=0)` (over the batch); a `.view(-1, 1)` that silenced the "
+     "shape error makes the comparison broadcast, and the reported accuracy means nothing",
      {'metric_check': None}, harm='misreports', truth=_in_fixed)
 def metric_wrong_axis(fixed=False):
     return _mlp_learner(_flat_digits(), metrics=accuracy if fixed else _accuracy_dim0)
 
 # %% ../nbs/09_bugs.ipynb #1d40550e
 def catalogue(bugs=None) -> pd.DataFrame:
-    "One row per bug of `bugs` (default: all of `BUGS`): layer, family, what goes wrong, where it was reported, and the finding that should name it"
-    rows = [dict(bug=b.name, layer=b.layer, family=b.family, what=b.what, source=b.source, when=b.when, harm=b.harm,
+    """One row per bug of `bugs` (default: all of `BUGS`): layer, family, what goes wrong, where it was
+    reported, and the finding that should name it"""
+    rows = [dict(bug=b.name, layer=b.layer, family=b.family, what=b.what, source=b.source,
+                 when=b.when, harm=b.harm,
                  expected=', '.join(k + (' (no check yet)' if k in PROPOSED else '') for k in b.expect))
             for b in (ifnone(bugs, BUGS.values()))]
     return pd.DataFrame(rows).set_index('bug')
@@ -736,9 +941,11 @@ def _gap(a, b, higher):
 def measure_harm(b:Bug, # the bug to measure
                  epochs:int=None, # epochs of the short fit; default: the bug's
                  seed:int=0, # seed of both learners and fits
-                 min_harm:float=0.05 # the harm above which the bug hurts: 5 points of a score in [0, 1], else 5%
+                 # the harm above which the bug hurts: 5 points of a score in [0, 1], else 5%
+                 min_harm:float=0.05
                 ) -> dict:
-    "Fit the buggy learner and its fixed twin the same way and compare their validation metric (for a misreporting bug: the reported metric with the truth)"
+    """Fit the buggy learner and its fixed twin the same way and compare their validation metric (for a
+    misreporting bug: the reported metric with the truth)"""
     t0, ls = time.perf_counter(), {}
     with _quiet():
         for fixed in (True, False):
@@ -748,10 +955,12 @@ def measure_harm(b:Bug, # the bug to measure
         name, fx, higher = _score(ls[True])
         bg = _score(ls[False])[1]
         truth = b.truth(ls[False], ls[True]) if b.truth is not None else None
-    harm = _gap(bg, fx, higher) if b.harm == 'worse' else abs(_gap(bg, truth, higher)) if math.isfinite(bg) else float('inf')
-    return dict(bug=b.name, layer=b.layer, family=b.family, metric=name, higher_is_better=higher, fixed=round(fx, 4), buggy=round(bg, 4),
-                truth=None if truth is None else round(truth, 4), kind=b.harm, harm=round(harm, 4), hurts=bool(harm >= min_harm),
-                seconds=round(time.perf_counter() - t0, 1))
+    harm = (_gap(bg, fx, higher) if b.harm == 'worse' else abs(_gap(bg, truth, higher)) if math.isfinite(bg)
+            else float('inf'))
+    return dict(bug=b.name, layer=b.layer, family=b.family, metric=name, higher_is_better=higher,
+                fixed=round(fx, 4), buggy=round(bg, 4),
+                truth=None if truth is None else round(truth, 4), kind=b.harm, harm=round(harm, 4),
+                hurts=bool(harm >= min_harm), seconds=round(time.perf_counter() - t0, 1))
 
 def harm_table(bugs=None, **kwargs) -> pd.DataFrame:
     "`measure_harm` for each bug (default: all of `BUGS`), one row per bug"
@@ -760,7 +969,8 @@ def harm_table(bugs=None, **kwargs) -> pd.DataFrame:
 
 # %% ../nbs/09_bugs.ipynb #e6d7d263
 def names_cause(b:Bug, f:Finding) -> bool:
-    "Does finding `f` name `b`'s cause? It warns or fails, its check is one that `b.expect` lists, and its advice matches that check's pattern"
+    """Does finding `f` name `b`'s cause? It warns or fails, its check is one that `b.expect` lists, and its
+    advice matches that check's pattern"""
     if f.status not in ('warn', 'fail') or f.name not in b.expect: return False
     pat = b.expect[f.name]
     return pat is None or re.search(pat, f.advice or '', re.I) is not None
@@ -768,11 +978,13 @@ def names_cause(b:Bug, f:Finding) -> bool:
 def _alarms(fs): return [f for f in fs if f.status in ('warn', 'fail')]
 
 def _audit_findings(learn, suites=None):
-    "`recipe.cli.audit`'s findings on `learn`; a one-line error about the learner, or a crash, becomes a failing finding"
+    """`recipe.cli.audit`'s findings on `learn`; a one-line error about the learner, or a crash, becomes a
+    failing finding"""
     from recipe.cli import audit
     try: return [f for f in audit(learn, suites=suites, verbose=False) if f.name != 'learner']
     except RecipeError as e: return [Finding('check_learner', 'fail', advice=str(e))]
-    except Exception as e: return [Finding('audit_crashed', 'fail', advice=f"{type(e).__name__}: {e}".splitlines()[0])]
+    except Exception as e:
+        return [Finding('audit_crashed', 'fail', advice=f"{type(e).__name__}: {e}".splitlines()[0])]
 
 def _health_findings(learn, b):
     "`TrainingHealth.report()`'s diagnoses of the bug's short fit"
@@ -781,14 +993,17 @@ def _health_findings(learn, b):
     try:
         _fit(learn, b.epochs, b.fit, cbs=th)
         return list(th.report())
-    except Exception as e: return [Finding('training_crashed', 'fail', advice=f"{type(e).__name__}: {e}".splitlines()[0])]
+    except Exception as e:
+        return [Finding('training_crashed', 'fail', advice=f"{type(e).__name__}: {e}".splitlines()[0])]
 
 def check_bug(b:Bug, # the bug to check
               suites:list=None, # audit suites (`recipe.cli.AUDIT_SUITES`); default: all
-              health:bool=None, # also fit with `TrainingHealth`; default: for the bugs only seen during training
+              # also fit with `TrainingHealth`; default: for the bugs only seen during training
+              health:bool=None,
               seed:int=0 # seed of both learners
              ) -> dict:
-    "Audit the buggy learner and its fixed twin; say what was flagged, whether a finding named the cause, and what fired on the twin"
+    """Audit the buggy learner and its fixed twin; say what was flagged, whether a finding named the cause,
+    and what fired on the twin"""
     health = ifnone(health, b.when == 'during')
     t0, res = time.perf_counter(), {}
     with _quiet():
@@ -799,19 +1014,26 @@ def check_bug(b:Bug, # the bug to check
     hits, twin = _alarms(res[False]), {f.name for f in _alarms(res[True])}
     named = [f.name for f in hits if names_cause(b, f)]
     uniq = lambda ns: ', '.join(dict.fromkeys(ns))
-    return dict(bug=b.name, layer=b.layer, family=b.family, when=b.when, detected=bool(hits), named=bool(named),
-                distinct=any(f.name not in twin for f in hits), checks=uniq(f.name for f in hits), named_by=uniq(named),
+    return dict(bug=b.name, layer=b.layer, family=b.family, when=b.when, detected=bool(hits),
+                named=bool(named),
+                distinct=any(f.name not in twin for f in hits), checks=uniq(f.name for f in hits),
+                named_by=uniq(named),
                 fixed_alarms=uniq(sorted(twin)), seconds=round(time.perf_counter() - t0, 1), findings=res)
 
 def bug_report(bugs=None, # bug names or `Bug`s; default: all of `BUGS`
                suites:list=None, # audit suites; default: all
-               health:bool=None # fit with `TrainingHealth` too; default: for the bugs only seen during training
+               # fit with `TrainingHealth` too; default: for the bugs only seen during training
+               health:bool=None
               ) -> pd.DataFrame:
-    "`check_bug` on each bug: one row per bug, with what was detected, whether the cause was named, and the false alarms on the fixed twin"
+    """`check_bug` on each bug: one row per bug, with what was detected, whether the cause was named, and the
+    false alarms on the fixed twin"""
     bugs = [BUGS[b] if isinstance(b, str) else b for b in ifnone(bugs, list(BUGS.values()))]
-    return pd.DataFrame([{k: v for k, v in check_bug(b, suites, health).items() if k != 'findings'} for b in bugs]).set_index('bug')
+    return pd.DataFrame([{k: v for k, v in check_bug(b, suites, health).items() if k != 'findings'}
+                         for b in bugs]).set_index('bug')
 
 def summarize(df:pd.DataFrame) -> dict:
-    "Detection rate, the rate of detections by a check silent on the fixed twin, cause-naming rate, and the fixed twins with a false alarm, from `bug_report`'s table"
-    return dict(bugs=len(df), detected=round(float(df.detected.mean()), 3), distinct=round(float(df.distinct.mean()), 3),
+    """Detection rate, the rate of detections by a check silent on the fixed twin, cause-naming rate, and the
+    fixed twins with a false alarm, from `bug_report`'s table"""
+    return dict(bugs=len(df), detected=round(float(df.detected.mean()), 3),
+                distinct=round(float(df.distinct.mean()), 3),
                 named=round(float(df.named.mean()), 3), false_alarms=int((df.fixed_alarms != '').sum()))

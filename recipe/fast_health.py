@@ -25,12 +25,14 @@ def _copy_all(dst, src):
         for d, s in zip(dst, src): d.copy_(s)
 
 def _norms(ts, ord=2, dtype=torch.float32):
-    "Norms of all of `ts` in one fused call, in float32 (a half-precision sum of a large activation overflows at 65504)"
+    """Norms of all of `ts` in one fused call, in float32 (a half-precision sum of a large activation
+    overflows at 65504)"""
     try: return torch._foreach_norm(ts, ord, dtype=dtype)
     except TypeError: return torch._foreach_norm([t.to(dtype) for t in ts], ord)  # older torch: no `dtype`
 
 def _mm_to_f32():
-    "Can `torch.mm` multiply half-precision matrices into a float32 result (`out_dtype`, recent PyTorch, CUDA)?"
+    """Can `torch.mm` multiply half-precision matrices into a float32 result (`out_dtype`, recent PyTorch,
+    CUDA)?"""
     h = partial(torch.empty, dtype=torch.half, device='meta')
     try: torch.mm(h(1, 2), h(2, 1), out_dtype=torch.float32); return True
     except Exception: return False
@@ -42,14 +44,17 @@ def _ones_rows(o):
 
 def _unit_sums(o, ones):
     "Per unit (dimension 1: channels of a conv, features of a linear layer), the sum of `o` over the rest"
-    # in float32; a half-precision `o` on a PyTorch without `mm(..., out_dtype=)`: in its dtype (the sign is exact, a large sum may be `inf`)
+    # in float32; a half-precision `o` on a PyTorch without `mm(..., out_dtype=)`: in its dtype (the sign is
+    # exact, a large sum may be `inf`)
     f32, dims = torch.float32, [d for d in range(o.ndim) if d != 1]
     if o.ndim < 2: return o.sum(dtype=f32).view(1)
     half = o.dtype in (torch.float16, torch.bfloat16)
-    if o.dtype not in ones or o.dtype in _MM_FAILED or not (o.dtype == f32 or half and o.is_cuda): return o.sum(dims, dtype=f32)
-    # a sum is a product with a vector of ones: a matrix-vector product reads `o` once at the memory's full speed, where a
-    # reduction over all dimensions but one (`amax`, `sum`) is several times slower on a GPU. (With TF32 matmuls allowed,
-    # float32 sums lose a few digits; the signs, which the dead-unit test reads, stay exact.)
+    if o.dtype not in ones or o.dtype in _MM_FAILED or not (o.dtype == f32 or half and o.is_cuda):
+        return o.sum(dims, dtype=f32)
+    # a sum is a product with a vector of ones: a matrix-vector product reads `o` once at the memory's full
+    # speed, where a reduction over all dimensions but one (`amax`, `sum`) is several times slower on a GPU.
+    # (With TF32 matmuls allowed, float32 sums lose a few digits; the signs, which the dead-unit test reads,
+    # stay exact.)
     one, x, kw = ones[o.dtype], o.movedim(1, -1), dict(out_dtype=f32) if half and _MM_F32 else {}
     try:
         if x.is_contiguous():  # a (rows, units) matrix: linear outputs, channels-last conv outputs
@@ -58,7 +63,8 @@ def _unit_sums(o, ones):
         if o.is_contiguous():  # channels-first: one row per (example, unit)
             x = o.reshape(o.shape[0] * o.shape[1], -1)
             return torch.mm(x, one[:x.shape[1]].view(-1, 1), **kw).view(o.shape[0], o.shape[1]).sum(0)
-    except RuntimeError: _MM_FAILED.add(o.dtype)  # a dtype this PyTorch cannot multiply so (found eagerly, before any capture)
+    # a dtype this PyTorch cannot multiply so (found eagerly, before any capture)
+    except RuntimeError: _MM_FAILED.add(o.dtype)
     return o.sum(dims, dtype=f32)
 
 
@@ -72,8 +78,10 @@ class _Graph:
     def __init__(self, fn):
         self.g, s = torch.cuda.CUDAGraph(), torch.cuda.Stream()
         s.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(s):  # `torch.cuda.graph()` would synchronise and empty the allocator's cache: not mid-fit
-            try: self.g.capture_begin(capture_error_mode='thread_local')  # a DataLoader thread may use CUDA meanwhile
+        # `torch.cuda.graph()` would synchronise and empty the allocator's cache: not mid-fit
+        with torch.cuda.stream(s):
+            # a DataLoader thread may use CUDA meanwhile
+            try: self.g.capture_begin(capture_error_mode='thread_local')
             except TypeError: self.g.capture_begin()
             try: fn()
             finally: self.g.capture_end()
@@ -83,7 +91,8 @@ class _Graph:
 _Plain = getattr(torch._C, 'DisableTorchFunctionSubclass', None) or contextlib.nullcontext
 
 def _in_loop(f):
-    "A method of the batch loop: no autograd, and fastai's tensor subclasses (`TensorImage`...) handled as plain tensors"
+    """A method of the batch loop: no autograd, and fastai's tensor subclasses (`TensorImage`...) handled as
+    plain tensors"""
     # their `__torch_function__` costs microseconds on every call (`.shape`, `.data_ptr()`...), every step
     @functools.wraps(f)
     def _inner(*args, **kwargs):
@@ -91,7 +100,8 @@ def _in_loop(f):
     return _inner
 
 def _same_objects(a, b): return a is b or len(a) == len(b) and all(map(operator.is_, a, b))
-def _same_key(a, b): return _same_objects(a[0], b[0]) and a[1] is b[1] and a[2] is b[2]  # (gradients, plan, loss scale)
+def _same_key(a, b):
+    return _same_objects(a[0], b[0]) and a[1] is b[1] and a[2] is b[2]  # (gradients, plan, loss scale)
 
 def _layout(ts):
     "What a captured graph relies on: the address, shape, strides and dtype of each tensor it reads"
@@ -100,7 +110,8 @@ def _layout(ts):
 # %% ../nbs/03a_fast_health.ipynb #140a9659
 @functools.cache
 def _triton():
-    "The project's fused Triton kernels for the per-step statistics (a namespace), or None: PyTorch's operations then"
+    """The project's fused Triton kernels for the per-step statistics (a namespace), or None: PyTorch's
+    operations then"""
     try: return _triton_kernels()
     except Exception: return None  # no Triton, or one that cannot define kernels here
 
@@ -109,35 +120,44 @@ def _triton_kernels():
 
     @triton.jit
     def act_rows(x_ptr, meta_ptr, ps_ptr, pq_ptr, BA: tl.constexpr, BC: tl.constexpr):
-        # one work item: rows [a0, a0+na) and units [c0, c0+BC) of an output laid out as (rows, units) in memory
+        # one work item: rows [a0, a0+na) and units [c0, c0+BC) of an output laid out as (rows, units) in
+        # memory
         m = meta_ptr + tl.program_id(0) * 8
-        off, C, a0, na, c0, p, S = tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4), tl.load(m + 5), tl.load(m + 6)
+        off, C, a0, na, c0, p, S = (tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3),
+                                    tl.load(m + 4), tl.load(m + 5), tl.load(m + 6))
         cs = c0 + tl.arange(0, BC); cm = cs < C
         acc, sq = tl.zeros([BC], dtype=tl.float32), tl.zeros([BC], dtype=tl.float32)
         for a in range(a0, a0 + na, BA):
             rs = a + tl.arange(0, BA)
             v = tl.load(x_ptr + off + rs[:, None] * C + cs[None, :], mask=(rs[:, None] < a0 + na) & cm[None, :], other=0.).to(tl.float32)
             acc += tl.sum(v, 0); sq += tl.sum(v * v, 0)
-        # the item's per-unit sums and sums of squares, at p + unit * S: item s of an output with S items has p = start + s
+        # the item's per-unit sums and sums of squares, at p + unit * S: item s of an output with S items has
+        # p = start + s
         tl.store(ps_ptr + p + cs * S, acc, mask=cm); tl.store(pq_ptr + p + cs * S, sq, mask=cm)
 
     @triton.jit
-    def act_fold(ps_ptr, pq_ptr, meta_ptr, tp_ptr, cnt_ptr, ri_ptr, act_ptr, alive_ptr, K, UA, BC: tl.constexpr, BS: tl.constexpr, NB: tl.constexpr):
-        # one program per block of BC units of one output: the units' sums over the items, their fired flags, and the
-        # output's sum and sum of squares, added up in a fixed order (deterministic) by the last of its blocks to finish
+    def act_fold(ps_ptr, pq_ptr, meta_ptr, tp_ptr, cnt_ptr, ri_ptr, act_ptr, alive_ptr, K, UA,
+                 BC: tl.constexpr, BS: tl.constexpr, NB: tl.constexpr):
+        # one program per block of BC units of one output: the units' sums over the items, their fired flags,
+        # and the output's sum and sum of squares, added up in a fixed order (deterministic) by the last of
+        # its blocks to finish
         m = meta_ptr + tl.program_id(0) * 8
-        t, p, C, S, c0, ao, q, nq = tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4), tl.load(m + 5), tl.load(m + 6), tl.load(m + 7)
+        t, p, C, S, c0, ao, q, nq = (tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3),
+                                     tl.load(m + 4), tl.load(m + 5), tl.load(m + 6), tl.load(m + 7))
         r = tl.load(ri_ptr)  # the step's row in the epoch's buffers
         cs = c0 + tl.arange(0, BC); cm = cs < C
         us, qs = tl.zeros([BC], dtype=tl.float32), tl.zeros([BC], dtype=tl.float32)
         for s in range(0, S, BS):
             ss = s + tl.arange(0, BS)
             idx, msk = p + cs[:, None] * S + ss[None, :], cm[:, None] & (ss[None, :] < S)
-            us += tl.sum(tl.load(ps_ptr + idx, mask=msk, other=0.), 1); qs += tl.sum(tl.load(pq_ptr + idx, mask=msk, other=0.), 1)
-        if ao >= 0: tl.store(alive_ptr + r * UA + ao + cs - c0, (us > 0).to(tl.uint8), mask=cm)  # a ReLU unit fired: sum > 0
+            us += tl.sum(tl.load(ps_ptr + idx, mask=msk, other=0.), 1)
+            qs += tl.sum(tl.load(pq_ptr + idx, mask=msk, other=0.), 1)
+        # a ReLU unit fired: sum > 0
+        if ao >= 0: tl.store(alive_ptr + r * UA + ao + cs - c0, (us > 0).to(tl.uint8), mask=cm)
         k = q + c0 // BC  # this block's slot among its output's
         tl.store(tp_ptr + 2 * k, tl.sum(us, 0)); tl.store(tp_ptr + 2 * k + 1, tl.sum(qs, 0))
-        if tl.atomic_add(cnt_ptr + t, 1) == nq - 1:  # the last block of this output (acq_rel: the others' slots are visible)
+        # the last block of this output (acq_rel: the others' slots are visible)
+        if tl.atomic_add(cnt_ptr + t, 1) == nq - 1:
             j = tl.arange(0, NB); jm = j < nq
             tot = tl.sum(tl.load(tp_ptr + 2 * (q + j), mask=jm, other=0., cache_modifier='.cg'), 0)
             tsq = tl.sum(tl.load(tp_ptr + 2 * (q + j) + 1, mask=jm, other=0., cache_modifier='.cg'), 0)
@@ -146,10 +166,11 @@ def _triton_kernels():
 
     @triton.jit
     def par_pre(g_ptr, w_ptr, c_ptr, meta_ptr, pg_ptr, pw_ptr, s_ptr, COPY: tl.constexpr, BN: tl.constexpr):
-        # one work item: elements [n0, n0+n) of one parameter: the sums of squares of its gradient (divided by the loss scale
-        # at `s_ptr`: no overflow from the scale) and weight, and its copy
+        # one work item: elements [n0, n0+n) of one parameter: the sums of squares of its gradient (divided by
+        # the loss scale at `s_ptr`: no overflow from the scale) and weight, and its copy
         i = tl.program_id(0); m = meta_ptr + i * 6
-        go, wo, co, n0, n, hg = tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4), tl.load(m + 5)
+        go, wo, co, n0, n, hg = (tl.load(m), tl.load(m + 1), tl.load(m + 2), tl.load(m + 3), tl.load(m + 4),
+                                 tl.load(m + 5))
         inv = 1. / tl.load(s_ptr).to(tl.float32)
         ag, aw = tl.zeros([BN], dtype=tl.float32), tl.zeros([BN], dtype=tl.float32)
         for j in range(n0, n0 + n, BN):
@@ -181,55 +202,69 @@ def _triton_kernels():
         sa, sb = tl.zeros([BS], dtype=tl.float32), tl.zeros([BS], dtype=tl.float32)
         for s in range(0, S, BS):
             ss = s + tl.arange(0, BS); msk = ss < S
-            sa += tl.load(a_ptr + p + ss, mask=msk, other=0.); sb += tl.load(b_ptr + p + ss, mask=msk, other=0.)
+            sa += tl.load(a_ptr + p + ss, mask=msk, other=0.)
+            sb += tl.load(b_ptr + p + ss, mask=msk, other=0.)
         tl.store(out_ptr + r * row + t, tl.sqrt(tl.sum(sa, 0)))
         if col_b >= 0: tl.store(out_ptr + r * row + col_b + t, tl.sqrt(tl.sum(sb, 0)))
 
-    return SimpleNamespace(act_rows=act_rows, act_fold=act_fold, par_pre=par_pre, par_post=par_post, par_fold=par_fold)
+    return SimpleNamespace(act_rows=act_rows, act_fold=act_fold, par_pre=par_pre, par_post=par_post,
+                           par_fold=par_fold)
 
 def _fusable(t):
-    "Can the Triton kernels run on `t`'s device? On CUDA; on the CPU only in Triton's interpreter (`TRITON_INTERPRET=1`, for tests)"
+    """Can the Triton kernels run on `t`'s device? On CUDA; on the CPU only in Triton's interpreter
+    (`TRITON_INTERPRET=1`, for tests)"""
     return t.is_cuda or (t.device.type == 'cpu' and os.environ.get('TRITON_INTERPRET') == '1')
 
 def _to_dev(rows, dev, width):
-    "A table of ints on `dev`, copied from pinned memory without blocking (a plain host-to-device copy waits for the GPU)"
+    """A table of ints on `dev`, copied from pinned memory without blocking (a plain host-to-device copy waits
+    for the GPU)"""
     a = torch.tensor(rows or [[0] * width], dtype=torch.long)
     return a.pin_memory().to(dev, non_blocking=True) if dev.type == 'cuda' else a
 
 def _rows_layout(o, n):
-    "`o[:n]` as a (rows, units) matrix in memory: (rows, units), or None (channels-first conv outputs, strided views...)"
-    if o.ndim < 2 or o.dtype not in (torch.float32, torch.float16, torch.bfloat16) or not o.movedim(1, -1).is_contiguous(): return None
+    """`o[:n]` as a (rows, units) matrix in memory: (rows, units), or None (channels-first conv outputs,
+    strided views...)"""
+    if (o.ndim < 2 or o.dtype not in (torch.float32, torch.float16, torch.bfloat16)
+        or not o.movedim(1, -1).is_contiguous()):
+        return None
     return o.numel() // (o.shape[0] * o.shape[1]) * min(o.shape[0], n or o.shape[0]), o.shape[1]
 
 class _FusedAct:
     "Activation statistics of one step from one read of each output: two kernel launches for all of them"
-    BA,BC,T,FC = 64,32,65536,32  # the tile (rows x units), elements per work item, units per block of the second kernel
+    # the tile (rows x units), elements per work item, units per block of the second kernel
+    BA,BC,T,FC = 64,32,65536,32
     def __init__(self, outs, n, alive_off):
         self.k, self.n, self.alive_off, dev = _triton(), n, alive_off, outs[0].device
         items, fold, P, q = self._tables(outs)
         self._fold_rows = fold  # what depends on the shapes alone
         self.n_items, self.items = len(items), _to_dev(items, dev, 8)
         self.n_fold, self.fold = len(fold), _to_dev(fold, dev, 8)
-        self.NB, self.BS = max(16, 1 << (max(r[7] for r in fold) - 1).bit_length()), 128 if max(r[3] for r in fold) > 64 else 64
+        self.NB, self.BS = (max(16, 1 << (max(r[7] for r in fold) - 1).bit_length()), 128
+                            if max(r[3] for r in fold) > 64 else 64)
         self.ps, self.pq = torch.empty(P, device=dev), torch.empty(P, device=dev)
-        self.tp, self.cnt = torch.empty(2 * q, device=dev), torch.zeros(len(outs), dtype=torch.int32, device=dev)
+        self.tp, self.cnt = torch.empty(2 * q, device=dev), torch.zeros(len(outs),
+                                                                        dtype=torch.int32, device=dev)
 
     def _tables(self, outs):
-        "The work items (where each output is, from the first one's address) and the blocks of units of the second kernel"
+        """The work items (where each output is, from the first one's address) and the blocks of units of the
+        second kernel"""
         es, items, fold, P, q = outs[0].element_size(), [], [], 0, 0
         for t, (o, ao) in enumerate(zip(outs, self.alive_off)):
             (A, C), off = _rows_layout(o, self.n), (o.data_ptr() - outs[0].data_ptr()) // es
             step = max(self.BA, self.T // min(C, self.BC) // self.BA * self.BA)
             S = -(-A // step)
-            items += [[off, C, a, min(step, A - a), c0, P + a // step, S, 0] for a in range(0, A, step) for c0 in range(0, C, self.BC)]
+            items += [[off, C, a, min(step, A - a), c0, P + a // step, S, 0] for a in range(0, A, step)
+                      for c0 in range(0, C, self.BC)]
             nq = -(-C // self.FC)
             fold += [[t, P, C, S, c0, ao if ao < 0 else ao + c0, q, nq] for c0 in range(0, C, self.FC)]
             P, q = P + C * S, q + nq
         return items, fold, P, q
 
     def moved(self, outs):
-        "The same outputs at other addresses: the table of work items rewritten in place, no memory allocated on the device"
-        # (an allocation here would shift where the next step's activations land, and they might never settle at one place)
+        """The same outputs at other addresses: the table of work items rewritten in place, no memory
+        allocated on the device"""
+        # (an allocation here would shift where the next step's activations land, and they might never settle
+        # at one place)
         items, fold = self._tables(outs)[:2]
         if len(items) != self.n_items or fold != self._fold_rows: return False  # other shapes: a new plan
         new = torch.tensor(items, dtype=torch.long)
@@ -238,26 +273,33 @@ class _FusedAct:
 
     @staticmethod
     def ok(outs, n):
-        "One dtype and one device (they are addressed from the first one's pointer), and each output laid out as (rows, units)"
-        return bool(outs) and _fusable(outs[0]) and all(o.dtype == outs[0].dtype and o.device == outs[0].device and _rows_layout(o, n) for o in outs)
+        """One dtype and one device (they are addressed from the first one's pointer), and each output laid
+        out as (rows, units)"""
+        return (bool(outs) and _fusable(outs[0])
+                and all(o.dtype == outs[0].dtype and o.device == outs[0].device and _rows_layout(o, n) for o in outs))
 
     def __call__(self, outs, ri, act, alive):
-        # the outputs are addressed from the first one's pointer, passed at each call: the plan keeps no activation alive
+        # the outputs are addressed from the first one's pointer, passed at each call: the plan keeps no
+        # activation alive
         self.k.act_rows[(self.n_items,)](outs[0], self.items, self.ps, self.pq, BA=self.BA, BC=self.BC)
-        self.k.act_fold[(self.n_fold,)](self.ps, self.pq, self.fold, self.tp, self.cnt, ri, act, alive, act.shape[-1], alive.shape[-1],
-                                        BC=self.FC, BS=self.BS, NB=self.NB)
+        self.k.act_fold[(self.n_fold,)](self.ps, self.pq, self.fold, self.tp, self.cnt, ri, act, alive,
+                                        act.shape[-1], alive.shape[-1], BC=self.FC, BS=self.BS, NB=self.NB)
 
-def _dense(t): return any(t.is_contiguous(memory_format=f) for f in (torch.contiguous_format, torch.channels_last, torch.channels_last_3d))
+def _dense(t):
+    return any(t.is_contiguous(memory_format=f) for f in (torch.contiguous_format, torch.channels_last,
+                                                          torch.channels_last_3d))
 
 class _FusedParams:
     "Gradient, weight and update norms of all parameters: two kernel launches before the step, two after"
     N,BN = 16384,2048  # elements per work item; per iteration
     def __init__(self, ps, gs, prev):
         self.k, dev, es, self.P = _triton(), ps[0].device, ps[0].element_size(), len(ps)
-        self.w0, self.g0, self.c0 = ps[0], next((g for g in gs if g is not None), ps[0]), prev[0] if prev else ps[0]
+        self.w0, self.g0, self.c0 = (ps[0], next((g for g in gs if g is not None), ps[0]), prev[0] if prev
+                                     else ps[0])
         items, fold = [], []
         for i, (p, g) in enumerate(zip(ps, gs)):
-            go = 0 if g is None else (g.data_ptr() - self.g0.data_ptr()) // es  # offsets from one base pointer per kind
+            # offsets from one base pointer per kind
+            go = 0 if g is None else (g.data_ptr() - self.g0.data_ptr()) // es
             co = (prev[i].data_ptr() - self.c0.data_ptr()) // es if prev else 0
             wo, n = (p.data_ptr() - self.w0.data_ptr()) // es, p.numel()
             fold.append([len(items), max(1, -(-n // self.N))])
@@ -269,10 +311,12 @@ class _FusedParams:
     def ok(ps, gs, prev):
         "One dtype and one device, dense parameters, and each gradient and copy laid out as its parameter"
         if not ps or not _fusable(ps[0]): return False
-        return all(p.dtype == ps[0].dtype and p.device == ps[0].device and _dense(p) and (g is None or g.dtype == p.dtype and g.stride() == p.stride()) and
+        return all(p.dtype == ps[0].dtype and p.device == ps[0].device and _dense(p)
+                   and (g is None or g.dtype == p.dtype and g.stride() == p.stride()) and
                    (prev is None or prev[i].stride() == p.stride()) for i, (p, g) in enumerate(zip(ps, gs)))
     def pre(self, ri, gw, scale):
-        self.k.par_pre[(self.n,)](self.g0, self.w0, self.c0, self.items, self.a, self.b, scale, COPY=self.copy, BN=self.BN)
+        self.k.par_pre[(self.n,)](self.g0, self.w0, self.c0, self.items, self.a, self.b, scale,
+                                  COPY=self.copy, BN=self.BN)
         self.k.par_fold[(self.P,)](self.a, self.b, self.fold, ri, gw, 2 * self.P, self.P, BS=64)
     def post(self, ri, un):
         self.k.par_post[(self.n,)](self.w0, self.c0, self.items, self.a, BN=self.BN)
@@ -280,17 +324,23 @@ class _FusedParams:
 
 # %% ../nbs/03a_fast_health.ipynb #c4739d1f
 class FastHealth(TrainingHealth):
-    "`TrainingHealth` with the same records from fused Triton kernels and CUDA graphs: `TrainingHealth(fast=True)` makes one"
+    """`TrainingHealth` with the same records from fused Triton kernels and CUDA graphs:
+    `TrainingHealth(fast=True)` makes one"""
     def __init__(self,
         every:int=1, # record every `every`-th training step; the host reads the records once per epoch
         acts:bool=True, # hook activation layers for their mean, std and dead units
-        act_sample:int=32, # activation statistics from the first `act_sample` examples of the batch; None: all
+        # activation statistics from the first `act_sample` examples of the batch; None: all
+        act_sample:int=32,
         updates:bool=True, # measure update/weight ratios (keeps one copy of the parameters on the device)
-        modules=None, # the modules to hook; default: activation layers (ReLU, GELU, Sigmoid...), else layers with weights
+        # the modules to hook; default: activation layers (ReLU, GELU, Sigmoid...), else layers with weights
+        modules=None,
         thresholds:dict=None, # overrides of `TrainingHealth.thresholds`
         fast:bool=True, # (the argument of `TrainingHealth` that makes this class)
-        graphs:bool=None, # replay each step's statistics as CUDA graphs (few host launches); default: on a CUDA device
-        fused:bool=None, # compute them with the fused Triton kernels (one read of each tensor); default: on a CUDA device with Triton
+        # replay each step's statistics as CUDA graphs (few host launches); default: on a CUDA device
+        graphs:bool=None,
+        # compute them with the fused Triton kernels (one read of each tensor); default: on a CUDA device with
+        # Triton
+        fused:bool=None,
     ):
         super().__init__(every, acts, act_sample, updates, modules, thresholds)
         store_attr('graphs,fused')
@@ -298,23 +348,33 @@ class FastHealth(TrainingHealth):
     def before_fit(self):
         super().before_fit()  # the parameters, hooks and history, as the plain callback keeps them
         P, dev = len(self.ps), self._zero.device
-        self._one,self._rows = torch.ones((), device=dev),0  # the loss scale when there is none; rows written this epoch
-        self._use_graphs = ifnone(self.graphs, dev.type == 'cuda') and dev.type == 'cuda' and hasattr(torch.cuda, 'CUDAGraph')
-        # the row of this step in the epoch's buffers, on the device: the graphs write their results there themselves
-        self._ri,self._rp,self._loss = torch.zeros(1, dtype=torch.long, device=dev),torch.zeros(1, dtype=torch.long, device=dev),None
-        self._pend,self._at = False,None  # a step's update still to measure; where the gradients are read: 'after_backward' or 'before_step'
-        self._g_pre,self._g_post,self._g_act = None,None,None  # (key, graph) of each piece of per-step work, once captured
+        # the loss scale when there is none; rows written this epoch
+        self._one,self._rows = torch.ones((), device=dev),0
+        self._use_graphs = (ifnone(self.graphs, dev.type == 'cuda') and dev.type == 'cuda'
+                            and hasattr(torch.cuda, 'CUDAGraph'))
+        # the row of this step in the epoch's buffers, on the device: the graphs write their results there
+        # themselves
+        self._ri,self._rp,self._loss = (torch.zeros(1, dtype=torch.long, device=dev),
+                                        torch.zeros(1, dtype=torch.long, device=dev),None)
+        # a step's update still to measure; where the gradients are read: 'after_backward' or 'before_step'
+        self._pend,self._at = False,None
+        # (key, graph) of each piece of per-step work, once captured
+        self._g_pre,self._g_post,self._g_act = None,None,None
         self.graph_replays,self.graph_error,self._captures,self._ones = Counter(),None,0,{}
         self._fused = ifnone(self.fused, True) and _fusable(self._zero) and _triton() is not None
-        self._fa,self._fp,self.fused_error,self.fused_steps = None,None,None,Counter()  # (key, plan) of the fused kernels
+        # (key, plan) of the fused kernels
+        self._fa,self._fp,self.fused_error,self.fused_steps = None,None,None,Counter()
 
     def _alloc(self, n):
-        "The epoch's buffers: loss, grad/weight/update norms per parameter, activation sums per call, and unit-fired flags"
+        """The epoch's buffers: loss, grad/weight/update norms per parameter, activation sums per call, and
+        unit-fired flags"""
         P,K,U,dev = len(self.ps),len(self._calls or ()),int(self.units.sum()),self._zero.device
         nan = lambda *s: torch.full((n,) + s, float('nan'), device=dev)
-        return nan(2),nan(2, P),nan(P),nan(2, K),torch.zeros((n, U), dtype=torch.uint8, device=dev)   # loss: (loss, its standard error)
+        # loss: (loss, its standard error)
+        return nan(2),nan(2, P),nan(P),nan(2, K),torch.zeros((n, U), dtype=torch.uint8, device=dev)
 
-    def _drop_graphs(self): self._g_pre,self._g_post,self._g_act = None,None,None  # they write to buffers that moved
+    def _drop_graphs(self):
+        self._g_pre,self._g_post,self._g_act = None,None,None  # they write to buffers that moved
 
     def before_train(self):
         try: n = max(1, math.ceil(len(self.dl) / self.every))
@@ -327,7 +387,8 @@ class FastHealth(TrainingHealth):
         self._ri.zero_()
         self._steps,self._stepped_rows,self._counts,self._rows = [],[],[],0
 
-    def before_batch(self):  # (host work only, here and in `before_step` and `after_batch`: see `after_backward`)
+    # (host work only, here and in `before_step` and `after_batch`: see `after_backward`)
+    def before_batch(self):
         self._on,self._stepped,self._advanced,self._outs = self.iter % self.every == 0,False,False,[]
         if not self._on: return
         self._steps.append(self.train_iter)
@@ -341,55 +402,73 @@ class FastHealth(TrainingHealth):
         self._act,self._alive = self._alloc(len(self._loss))[-2:]; self._drop_graphs()
 
     def _act_stats(self, outs, plan=None):
-        "Activation statistics of one step into its row of `_act` (sums, L2 norms) and `_alive` (per ReLU unit: fired?)"
+        """Activation statistics of one step into its row of `_act` (sums, L2 norms) and `_alive` (per ReLU
+        unit: fired?)"""
         if plan is not None and self._fused:  # the fused kernels: one read of each output
             try: return plan(outs, self._ri, self._act, self._alive if self._alive.numel() else self._act)
             except Exception as e: self._fused_failed(e)
-        # from a slice of the batch: a fraction of the memory reads (on a GPU, most of the callback's cost), about the same numbers
+        # from a slice of the batch: a fraction of the memory reads (on a GPU, most of the callback's cost),
+        # about the same numbers
         sub = outs if self.act_sample is None else [o[:self.act_sample] if o.ndim else o for o in outs]
-        for o in sub:  # vectors of ones for `_unit_sums`, grown before a graph is captured (never during a capture)
+        # vectors of ones for `_unit_sums`, grown before a graph is captured (never during a capture)
+        for o in sub:
             n, one = _ones_rows(o), self._ones.get(o.dtype)
-            if o.is_floating_point() and (one is None or len(one) < n):  # a graph captured with the old vector is dropped
+            # a graph captured with the old vector is dropped
+            if o.is_floating_point() and (one is None or len(one) < n):
                 self._ones[o.dtype],self._g_act = torch.ones(n, dtype=o.dtype, device=o.device),None
-        # per-unit sums (one matrix-vector product each) and the L2 norms of all outputs (one fused call): two passes over them
+        # per-unit sums (one matrix-vector product each) and the L2 norms of all outputs (one fused call): two
+        # passes over them
         us, l2 = [_unit_sums(o, self._ones) for o in sub], _norms(sub, 2)
-        # the sum of each output: float32 per-unit sums add up exactly (as their L1 norm when they are >= 0: ReLU, sigmoid);
-        # half-precision ones (no `out_dtype` in this PyTorch) could be `inf`: the output is summed itself, in a third pass
+        # the sum of each output: float32 per-unit sums add up exactly (as their L1 norm when they are >= 0:
+        # ReLU, sigmoid); half-precision ones (no `out_dtype` in this PyTorch) could be `inf`: the output is
+        # summed itself, in a third pass
         src = [u if u.dtype == torch.float32 else o for u, o in zip(us, sub)]
         l1 = _norms(src, 1)
         sums = [a if nn_ else x.sum(dtype=torch.float32) for a, x, nn_ in zip(l1, src, self._nonneg)]
         self._act.index_copy_(0, self._ri, torch.stack(sums + list(l2)).view(1, 2, -1))
-        # per ReLU unit: did it fire on any of these examples? Its outputs are >= 0, so it did when their sum is > 0
+        # per ReLU unit: did it fire on any of these examples? Its outputs are >= 0, so it did when their sum
+        # is > 0
         relu = [u for u, r in zip(us, self.is_relu) if r]
-        if relu: self._alive.index_copy_(0, self._ri, torch.gt(torch.cat(relu), 0).view(1, -1).to(torch.uint8))
+        if relu:
+            self._alive.index_copy_(0, self._ri, torch.gt(torch.cat(relu), 0).view(1, -1).to(torch.uint8))
 
     def _param_pre(self, gs, plan=None, scale=None):
-        "Gradient (divided by the loss `scale`) and weight norms into the step's row of `_gw`, a copy of the weights; then the next row"
+        """Gradient (divided by the loss `scale`) and weight norms into the step's row of `_gw`, a copy of the
+        weights; then the next row"""
         done = False
-        if plan is not None and self._fused:  # the fused kernels: one read of each gradient and weight, one write of the copy
-            try: plan.pre(self._ri, self._gw, self._one if scale is None else scale); done = True  # (unscaled as they are read)
+        # the fused kernels: one read of each gradient and weight, one write of the copy
+        if plan is not None and self._fused:
+            # (unscaled as they are read)
+            try: plan.pre(self._ri, self._gw, self._one if scale is None else scale); done = True
             except Exception as e: self._fused_failed(e)
         if not done:
             if scale is None: n = torch.stack(_norms(gs + self.ps))
-            else:  # scaled gradients: their norms in float64 (a float32 sum of squares would overflow sooner), then unscaled
-                n = torch.stack([(torch.stack(_norms(gs, dtype=torch.float64)) / scale).float(), torch.stack(_norms(self.ps))])
+            # scaled gradients: their norms in float64 (a float32 sum of squares would overflow sooner), then
+            # unscaled
+            else:
+                n = torch.stack([(torch.stack(_norms(gs, dtype=torch.float64)) / scale).float(),
+                                 torch.stack(_norms(self.ps))])
             self._gw.index_copy_(0, self._ri, n.view(1, 2, -1))
             if self.updates: _copy_all(self._prev, self.ps)
         self._rp.copy_(self._ri); self._ri.add_(1)  # this step's row, for its update; the next step's row
 
     def _param_post(self, plan=None):
-        "After the step: the update's norm per parameter into its step's row of `_un` (old - new, in place: no new memory)"
-        if plan is not None and self._fused: return plan.post(self._rp, self._un)  # one read of the weights and the copy
+        """After the step: the update's norm per parameter into its step's row of `_un` (old - new, in place:
+        no new memory)"""
+        # one read of the weights and the copy
+        if plan is not None and self._fused: return plan.post(self._rp, self._un)
         torch._foreach_sub_(self._prev, self.ps)
         self._un.index_copy_(0, self._rp, torch.stack(_norms(self._prev)).view(1, -1))
 
     def _act_plan(self, outs, lay):
-        "The fused kernels' plan for these outputs (kept while they stay where they are), or None: PyTorch's operations"
+        """The fused kernels' plan for these outputs (kept while they stay where they are), or None: PyTorch's
+        operations"""
         if not self._fused: return None
         if self._fa is None or self._fa[0] != lay:
             old = self._fa[1] if self._fa else None
             if not _FusedAct.ok(outs, self.act_sample): plan = None
-            elif old is not None and old.moved(outs): plan = old  # (a new graph is captured: the key holds the layout)
+            # (a new graph is captured: the key holds the layout)
+            elif old is not None and old.moved(outs): plan = old
             else: plan = _FusedAct(outs, self.act_sample, self._alive_off)
             self._fa = (lay, plan)
         return self._fa[1]
@@ -399,37 +478,46 @@ class FastHealth(TrainingHealth):
         if not self._fused: return None
         if self._fp is None or not _same_objects(self._fp[0], gs):
             g = [None if t is self._zero else t for t in gs]
-            self._fp = (gs, _FusedParams(self.ps, g, self._prev) if _FusedParams.ok(self.ps, g, self._prev) else None)
+            self._fp = (gs,
+                        _FusedParams(self.ps, g, self._prev) if _FusedParams.ok(self.ps, g, self._prev)
+                        else None)
         return self._fp[1]
 
     def _fused_failed(self, e):
-        "A fused kernel failed to compile or launch (found eagerly, before any capture): PyTorch's operations from now on"
+        """A fused kernel failed to compile or launch (found eagerly, before any capture): PyTorch's
+        operations from now on"""
         if torch.cuda.is_available() and torch.cuda.is_current_stream_capturing(): raise e
-        self._fused,self._fa,self._fp,self.fused_error = False,None,None,f"{type(e).__name__}: {e}".splitlines()[0]
-        warnings.warn(f"TrainingHealth: the fused Triton kernels failed ({self.fused_error}); the statistics run as PyTorch "
+        self._fused,self._fa,self._fp,self.fused_error = (False,None,None,
+                                                          f"{type(e).__name__}: {e}".splitlines()[0])
+        warnings.warn(f"TrainingHealth: the fused Triton kernels failed ({self.fused_error}); the statistics "
+                      "run as PyTorch "
                       "operations: pass fused=False to silence this")
 
     def _run(self, name, key, fn, same=operator.eq):
-        "Run `fn`, as the CUDA graph captured for `key` when there is one: one launch from the host for all its kernels"
+        """Run `fn`, as the CUDA graph captured for `key` when there is one: one launch from the host for all
+        its kernels"""
         g = getattr(self, name)
         if g is not None and same(g[0], key):
             g[1](); self.graph_replays[name[3:]] += 1
             return True
         fn()  # eagerly (this also initialises what the kernels need); capture for the steps to come
-        if self._use_graphs and self._captures < 12:  # a layout that changes every step is not worth capturing
+        # a layout that changes every step is not worth capturing
+        if self._use_graphs and self._captures < 12:
             self._captures += 1
             try: setattr(self, name, (key, _Graph(fn)))
             except Exception as e:
                 self._use_graphs,self.graph_error = False,f"{type(e).__name__}: {e}".splitlines()[0]
                 setattr(self, name, None)
-                warnings.warn(f"TrainingHealth: capturing a CUDA graph failed ({self.graph_error}); the statistics run eagerly, "
+                warnings.warn(f"TrainingHealth: capturing a CUDA graph failed ({self.graph_error}); the "
+                              "statistics run eagerly, "
                               "at more host time per step: pass graphs=False to silence this")
         return False
 
     @_in_loop
     def after_loss(self):
         if not self._on: return
-        loss = self.learn.loss.detach()  # a new tensor every step: copied eagerly (a graph would read the old one)
+        # a new tensor every step: copied eagerly (a graph would read the old one)
+        loss = self.learn.loss.detach()
         self._loss.index_copy_(0, self._ri, torch.stack([loss.float().mean(), _loss_se(self)]).view(1, 2))
         if not self._outs: return
         if self._calls is None: self._set_columns()
@@ -440,65 +528,81 @@ class FastHealth(TrainingHealth):
         # a graph reads the activations where they were at capture: replay only while they are there again
         lay = _layout(outs) if self._use_graphs or self._fused else None
         plan = self._act_plan(outs, lay)
-        if plan is not None: lay = self._fa[0]  # the same (equal) layout object as in the graph's key: compared by identity
+        # the same (equal) layout object as in the graph's key: compared by identity
+        if plan is not None: lay = self._fa[0]
         if not self._run('_g_act', (lay, plan), partial(self._act_stats, outs, plan)):
-            self._n = [_n_sample(o, self.act_sample) for o in outs]  # the same layout: the same element counts
+            # the same layout: the same element counts
+            self._n = [_n_sample(o, self.act_sample) for o in outs]
         self._counts.append(self._n)
         if plan is not None and self._fused: self.fused_steps['act'] += 1
 
     def _loss_scale(self):
-        "The scale of mixed precision's `GradScaler` (a tensor on the device, updated in place), or None: no scaler"
+        """The scale of mixed precision's `GradScaler` (a tensor on the device, updated in place), or None: no
+        scaler"""
         s = getattr(self.learn, 'scaler', None)
         if s is None or not getattr(s, 'is_enabled', lambda: True)(): return None
         t = getattr(s, '_scale', None)
-        return t if isinstance(t, torch.Tensor) and t.numel() == 1 and t.device == self._zero.device else False  # False: cannot read it
+        # False: cannot read it
+        return (t if isinstance(t, torch.Tensor) and t.numel() == 1 and t.device == self._zero.device
+                else False)
 
     def _grads(self, scale=None):
         "Queue the gradient and weight norms and the copy of the weights of this step (one graph replay)"
         gs = [self._zero if p.grad is None else p.grad for p in self.ps]
-        # fastai zeroes gradients in place: the same tensor objects (kept alive by the key) are at the same memory
+        # fastai zeroes gradients in place: the same tensor objects (kept alive by the key) are at the same
+        # memory
         plan = self._param_plan(gs)
-        if plan is not None: gs = self._fp[0]  # the same list as in the plan's (and the graph's) key: compared by identity
+        # the same list as in the plan's (and the graph's) key: compared by identity
+        if plan is not None: gs = self._fp[0]
         self._run('_g_pre', (gs, plan, scale), partial(self._param_pre, gs, plan, scale), same=_same_key)
         self._advanced = True  # this step's row is written, and `_ri` points to the next one
         if plan is not None and self._fused: self.fused_steps['pre'] += 1
 
     def _update(self):
-        "Queue the update norms of the last recorded step that stepped: the weights have not moved since (one graph replay)"
+        """Queue the update norms of the last recorded step that stepped: the weights have not moved since
+        (one graph replay)"""
         plan = self._fp[1] if self._fused and self._fp else None  # the plan its `_grads` used
-        self._run('_g_post', plan or True, partial(self._param_post, plan))  # reads the parameters and the copy: always the same memory
+        # reads the parameters and the copy: always the same memory
+        self._run('_g_post', plan or True, partial(self._param_post, plan))
         if plan is not None: self.fused_steps['post'] += 1
         self._pend = False
 
     @_in_loop
     def after_backward(self):
-        # All the work on the parameters is queued here, while the GPU is still busy with the backward pass. After it, mixed
-        # precision synchronises the host with the GPU (`GradScaler` reads whether the gradients overflowed), and from then
-        # until the next forward pass the GPU waits for the host: host time spent there adds to the step in full.
-        # The gradients are still multiplied by mixed precision's loss scale here: it is divided out as they are read.
-        if self._pend: self._update()  # the last recorded step's update (`every` > 1: from a step that is not recorded)
+        # All the work on the parameters is queued here, while the GPU is still busy with the backward pass.
+        # After it, mixed precision synchronises the host with the GPU (`GradScaler` reads whether the
+        # gradients overflowed), and from then until the next forward pass the GPU waits for the host: host
+        # time spent there adds to the step in full. The gradients are still multiplied by mixed precision's
+        # loss scale here: it is divided out as they are read. the last recorded step's update (`every` > 1:
+        # from a step that is not recorded)
+        if self._pend: self._update()
         if not self._on: return
         if self._at is None: self._at = 'before_step' if self._loss_scale() is False else 'after_backward'
         if self._at == 'after_backward': self._grads(self._loss_scale())
 
     def before_step(self):
         if not self._on: return
-        if self._at == 'before_step':  # a loss scale it cannot read: the gradients once fp16's callback has unscaled them
+        # a loss scale it cannot read: the gradients once fp16's callback has unscaled them
+        if self._at == 'before_step':
             with torch.no_grad(), _Plain(): self._grads()
         self._stepped = True  # fp16's callback (order 10) did not skip the step
 
-    def after_step(self): pass  # the update is measured at the next step's backward pass (or when the records are read)
+    def after_step(self):
+        pass  # the update is measured at the next step's backward pass (or when the records are read)
 
     def after_batch(self):
         if not self._on: return
-        if not self._advanced: self._ri.add_(1)  # a step that ended before its gradients were read: its row ends here
-        elif self._stepped and self.updates: self._pend = True  # its update is measured next step, before the optimizer's
+        # a step that ended before its gradients were read: its row ends here
+        if not self._advanced: self._ri.add_(1)
+        # its update is measured next step, before the optimizer's
+        elif self._stepped and self.updates: self._pend = True
         r = self._rows
         if len(self._counts) < r + 1: self._counts.append([])
         self._stepped_rows.append(self._stepped); self._rows,self._on,self._outs = r + 1,False,[]
 
     def _grow(self):
-        self._loss,self._gw,self._un,self._act = [torch.cat([t, torch.full_like(t, float('nan'))]) for t in (self._loss,self._gw,self._un,self._act)]
+        self._loss,self._gw,self._un,self._act = [torch.cat([t, torch.full_like(t, float('nan'))])
+                                                  for t in (self._loss,self._gw,self._un,self._act)]
         self._alive = torch.cat([self._alive, torch.zeros_like(self._alive)])
         self._drop_graphs()
 
@@ -509,19 +613,22 @@ class FastHealth(TrainingHealth):
         if self._pend:
             with torch.no_grad(): self._update()  # the last step's update
         r = self._rows
-        _store(self, self._steps[:r], self._stepped_rows[:r], self._loss, self._gw, self._un, self._act, self._alive, self._counts[:r])
+        _store(self, self._steps[:r], self._stepped_rows[:r], self._loss, self._gw, self._un, self._act,
+               self._alive, self._counts[:r])
         self._rows,self._steps,self._stepped_rows,self._counts = 0,[],[],[]
 
     def after_fit(self):
         if '_ri' in self.__dict__: self._flush()
         for h in getattr(self, 'hooks', []): h.remove()
         self.hooks,self._prev,self._alive,self._outs = [],None,None,[]
-        self._g_pre,self._g_post,self._g_act,self._ones = None,None,None,{}  # the graphs hold memory of their own
+        # the graphs hold memory of their own
+        self._g_pre,self._g_post,self._g_act,self._ones = None,None,None,{}
         self._fa,self._fp = None,None
     after_cancel_fit = after_fit
 
     def __setattr__(self, k, v):
-        # private state, set several times a step: skip fastai's check that the name does not shadow a learner attribute
+        # private state, set several times a step: skip fastai's check that the name does not shadow a learner
+        # attribute
         if k.startswith('_'): object.__setattr__(self, k, v)
         else: super().__setattr__(k, v)
 

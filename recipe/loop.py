@@ -31,7 +31,8 @@ def _fastai_cb(cb):
 @contextlib.contextmanager
 def _quiet(learn):
     "No progress bar, no logging, and none of the callbacks `_aside` names"
-    with learn.no_bar(), learn.no_logging(), learn.removed_cbs([cb for cb in learn.cbs if _aside(cb)]), warnings.catch_warnings():
+    with learn.no_bar(), learn.no_logging(), learn.removed_cbs([cb for cb in learn.cbs
+                                                                if _aside(cb)]), warnings.catch_warnings():
         warnings.simplefilter('ignore')   # (fastai's MixedPrecision on a CPU warns at every fit)
         yield learn
 
@@ -39,37 +40,46 @@ def _quiet(learn):
 _NN_FILE = nn.Module.train.__code__.co_filename
 
 def _caller():
-    "Who called `model.train`/`eval`: `('Callback.event', is_fastai)` for the nearest callback up the stack, else the nearest function outside `torch.nn`"
+    """Who called `model.train`/`eval`: `('Callback.event', is_fastai)` for the nearest callback up the stack,
+    else the nearest function outside `torch.nn`"""
     f, first = sys._getframe(2), None
     while f is not None:
         s = f.f_locals.get('self')
         if isinstance(s, Callback): return f"{type(s).__name__}.{f.f_code.co_name}", _fastai_cb(s)
         if first is None and f.f_code.co_filename != _NN_FILE:
-            first = (f"{type(s).__name__}.{f.f_code.co_name}" if s is not None else f.f_code.co_name), 'fastai' in Path(f.f_code.co_filename).parts
+            first = (f"{type(s).__name__}.{f.f_code.co_name}" if s is not None
+                     else f.f_code.co_name), 'fastai' in Path(f.f_code.co_filename).parts
         if isinstance(s, Learner): break
         f = f.f_back
     return first or ('unknown', False)
 
 class _Watcher(Callback):
-    "Watch the loop: the root module's mode at each forward of the loop's own batches, who switched it, and (`preds`) the validation predictions"
+    """Watch the loop: the root module's mode at each forward of the loop's own batches, who switched it, and
+    (`preds`) the validation predictions"""
     order = 100   # after every other callback's `before_batch`
     def __init__(self, preds:bool=False, skip_step:bool=False):
         self._keep, self._skip_step, self._log, self._preds, self._armed = preds, skip_step, [], [], False
     def before_batch(self): self._armed = True
     def before_backward(self):
-        if self._skip_step: raise CancelBackwardException()   # after every other callback's `before_backward`: no gradient, so no step either
+        # after every other callback's `before_backward`: no gradient, so no step either
+        if self._skip_step: raise CancelBackwardException()
     def before_step(self):
-        if self._skip_step: raise CancelStepException()   # after every other callback's `before_step`; `after_step` still runs
+        # after every other callback's `before_step`; `after_step` still runs
+        if self._skip_step: raise CancelStepException()
     def after_pred(self):
         if self._keep and not self.training:
             p = _pred(self.learn.pred)
             self._preds.append(p.detach().clone() if isinstance(p, torch.Tensor) else None)
     def _on_forward(self, m, args):
-        "A forward pre-hook on the root module: its mode at the first forward after each `before_batch` (not a callback's own forwards)"
-        if self._armed: self._log.append(('forward', self.learn.training, m.training, self.learn.iter)); self._armed = False
+        """A forward pre-hook on the root module: its mode at the first forward after each `before_batch` (not
+        a callback's own forwards)"""
+        if self._armed:
+            self._log.append(('forward', self.learn.training, m.training, self.learn.iter))
+            self._armed = False
     @contextlib.contextmanager
     def watch(self, model):
-        "Hook `model` for the body: its forwards, and every call of its `train` (and so of `eval`), with the caller"
+        """Hook `model` for the body: its forwards, and every call of its `train` (and so of `eval`), with the
+        caller"""
         orig = type(model).train
         def train(mode=True):
             self._log.append(('call', getattr(self.learn, 'training', None), bool(mode), _caller()))
@@ -82,7 +92,8 @@ class _Watcher(Callback):
         "`(step, in training mode)` of the loop's forwards in its training (`training`) or validation phase"
         return [(i, m) for k, t, m, i in self._log if k == 'forward' and t == training]
     def culprits(self, training:bool, mode:bool):
-        "Who last set the root module to `mode` before each forward of the training (`training`) or validation phase that ran in that mode"
+        """Who last set the root module to `mode` before each forward of the training (`training`) or
+        validation phase that ran in that mode"""
         who, last = [], None
         for k, t, m, x in self._log:
             if k == 'call' and m == mode: last = x[0]
@@ -96,18 +107,24 @@ class _NoValid(Callback):
     def before_validate(self): raise CancelFitException()
 
 def _n_samples(learn, n_samples=None, max_params:int=2_000_000, small:int=4):
-    "Samples per batch for the short runs: `n_samples` if given; else `small` for a big model on the CPU (where a step takes a second), else the whole batch"
+    """Samples per batch for the short runs: `n_samples` if given; else `small` for a big model on the CPU
+    (where a step takes a second), else the whole batch"""
     if n_samples is not None: return n_samples
     dev = torch.device(getattr(learn.dls, 'device', None) or default_device())
-    return small if dev.type == 'cpu' and sum(p.numel() for p in learn.model.parameters()) > max_params else None
+    return (small if dev.type == 'cpu' and sum(p.numel() for p in learn.model.parameters()) > max_params
+            else None)
 
 def _head(b, k):
-    "The first `k` samples of batch `b` when all its parts are tensors of the same length (else the whole batch)"
-    if k is None or not all(isinstance(o, torch.Tensor) and o.ndim and len(o) == len(b[0]) for o in b) or len(b[0]) <= k: return b
+    """The first `k` samples of batch `b` when all its parts are tensors of the same length (else the whole
+    batch)"""
+    if (k is None or not all(isinstance(o, torch.Tensor) and o.ndim and len(o) == len(b[0]) for o in b)
+        or len(b[0]) <= k):
+        return b
     return type(b)(o[:k] for o in b) if isinstance(b, tuple) else [o[:k] for o in b]
 
 def _fit_steps(learn, watcher, n:int, n_samples:int=None):
-    "`n` training steps of `learn.fit` with the learner's own callbacks and `watcher`, on its first training batches (cycled if there are fewer); no validation"
+    """`n` training steps of `learn.fit` with the learner's own callbacks and `watcher`, on its first training
+    batches (cycled if there are fewer); no validation"""
     tb = [_head(b, n_samples) for b in _read(learn.dls.train, min(n, len(learn.dls.train)))]
     with _quiet(learn), _train_on(learn.dls, tb, n), watcher.watch(learn.model):
         learn.fit(1, cbs=[watcher, _NoValid()])
@@ -127,44 +144,59 @@ def _valid_on(dls, batches):
     finally: dls.loaders[1] = dl
 
 def _validate_twice(learn, watcher, n:int, n_samples:int=None):
-    "Two fits of `learn` that only validate, with its own callbacks and `watcher`, on the same first `n` validation batches; return the batches"
+    """Two fits of `learn` that only validate, with its own callbacks and `watcher`, on the same first `n`
+    validation batches; return the batches"""
     vb = [_head(b, n_samples) for b in _read(learn.dls.valid, min(n, len(learn.dls.valid)))]
     with _quiet(learn), _valid_on(learn.dls, vb), watcher.watch(learn.model):
         for _ in range(2): learn.fit(1, cbs=[watcher, _OnlyValid()])
     return vb
 
 # %% ../nbs/02c_loop.ipynb #f6a39479
-_IN_LOOP = ('before_train', 'before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step',
-            'after_step', 'after_cancel_batch', 'after_batch', 'after_train', 'before_validate', 'after_validate')
+_IN_LOOP = ('before_train', 'before_batch', 'after_pred', 'after_loss', 'before_backward',
+            'after_backward', 'before_step',
+            'after_step', 'after_cancel_batch', 'after_batch', 'after_train', 'before_validate',
+            'after_validate')
 
 def _suspects(learn, events):
     "The learner's own (not fastai's) callbacks that define one of `events`"
     defines = lambda cb, e: any(e in vars(k) for k in type(cb).__mro__ if k not in (Callback, object))
-    return [type(cb).__name__ for cb in learn.cbs if not _fastai_cb(cb) and any(defines(cb, e) for e in events)]
+    return [type(cb).__name__ for cb in learn.cbs if not _fastai_cb(cb)
+            and any(defines(cb, e) for e in events)]
 
 # %% ../nbs/02c_loop.ipynb #f33371f9
 def check_train_mode(learn:Learner, # the learner to check (it is left unchanged)
                      n_batches:int=7, # training steps of the short fit
-                     n_samples:int=None # samples per step; default: 4 for a big model on the CPU, else the whole batch
+                     # samples per step; default: 4 for a big model on the CPU, else the whole batch
+                     n_samples:int=None
                     ) -> Finding:
-    "A few steps of the learner's own `fit`: the model (its root module) must be in training mode at every step"
+    """A few steps of the learner's own `fit`: the model (its root module) must be in training mode at every
+    step"""
     name = 'train_mode'
     with _checking(learn) as l:
-        w = _Watcher(skip_step=True)   # the backward pass and the update cannot change a mode, and are most of a big model's step
+        # the backward pass and the update cannot change a mode, and are most of a big model's step
+        w = _Watcher(skip_step=True)
         _fit_steps(l, w, n_batches, _n_samples(l, n_samples))
     steps = w.forwards(True)
-    if not steps: return Finding(name, 'skip', advice="the training loop never called learn.model on a batch, so its mode could not be read")
+    if not steps:
+        return Finding(name, 'skip',
+                       advice="the training loop never called learn.model on a batch, so its mode could not "
+                              "be read")
     ev = [i for i, m in steps if not m]
     det = dict(steps=len(steps), eval_steps=ev, set_eval_by=w.culprits(True, False))
     exp = 'training mode at every step'
-    if not ev: return Finding(name, 'pass', f"{len(steps)} of {len(steps)} steps in training mode", exp, details=det)
+    if not ev:
+        return Finding(name, 'pass', f"{len(steps)} of {len(steps)} steps in training mode", exp, details=det)
     who = det['set_eval_by']
-    if who: cause = f"{' and '.join(who)} put{'s' if len(who) == 1 else ''} it in eval mode (model.eval()) and never back"
+    if who:
+        cause = (f"{' and '.join(who)} put{'s' if len(who) == 1 else ''} it in eval mode (model.eval()) and "
+                 "never back")
     else:
         sus = _suspects(learn, _IN_LOOP[:10])
-        cause = f"a callback that runs at each step ({', '.join(sus)}?) leaves it in eval mode" if sus else "something in the loop leaves it in eval mode"
+        cause = (f"a callback that runs at each step ({', '.join(sus)}?) leaves it in eval mode" if sus
+                 else "something in the loop leaves it in eval mode")
     return Finding(name, 'fail', f"{len(ev)} of {len(steps)} steps in eval mode", exp, details=det,
-                   advice=f"the model trained in eval mode from step {ev[0]}: {cause}; call model.train() after predicting (in eval mode BatchNorm and dropout act as at inference)")
+                   advice=f"the model trained in eval mode from step {ev[0]}: {cause}; call model.train() "
+                          "after predicting (in eval mode BatchNorm and dropout act as at inference)")
 
 # %% ../nbs/02c_loop.ipynb #9e997c98
 def _first_tensor(o):
@@ -183,12 +215,14 @@ def _changed(a, b, tol):
     return ((a - b).abs().max() / a.abs().max().clamp_min(1e-12)).item() if a.numel() else 0.
 
 def _unstable_module(model, xb, tol):
-    "The deepest module whose output changes between two forwards in eval mode on the same input (its forward draws random numbers), or None"
+    """The deepest module whose output changes between two forwards in eval mode on the same input (its
+    forward draws random numbers), or None"""
     rec = ({}, {})
     def hook(i):
         def f(m, args, out):
             x, y = _first_tensor(args), _first_tensor(out)
-            rec[i].setdefault(m, []).append((None if x is None else x.detach().clone(), None if y is None else y.detach().clone()))
+            rec[i].setdefault(m, []).append((None if x is None else x.detach().clone(),
+                                             None if y is None else y.detach().clone()))
         return f
     for i in range(2):
         hs = [m.register_forward_hook(hook(i)) for m in model.modules()]
@@ -197,7 +231,8 @@ def _unstable_module(model, xb, tol):
         finally:
             for h in hs: h.remove()
     bad = {m for m, calls in rec[0].items() if len(calls) == len(rec[1].get(m, ())) and any(
-           _changed(x0, x1, tol) <= tol and _changed(y0, y1, tol) > tol for (x0, y0), (x1, y1) in zip(calls, rec[1][m]))}
+           _changed(x0, x1, tol) <= tol and _changed(y0, y1, tol) > tol for (x0, y0),
+           (x1, y1) in zip(calls, rec[1][m]))}
     deepest = [m for m in bad if not any(c in bad for c in m.modules() if c is not m)]
     names = {m: n for n, m in model.named_modules()}
     return [(names[m], type(m).__name__) for m in deepest]
@@ -206,9 +241,11 @@ def _unstable_module(model, xb, tol):
 def check_eval_determinism(learn:Learner, # the learner to check (it is left unchanged)
                            n_batches:int=2, # validation batches, each predicted twice
                            tol:float=1e-3, # largest relative change between the two passes taken as equal
-                           n_samples:int=None # samples per batch; default: 4 for a big model on the CPU, else the whole batch
+                           # samples per batch; default: 4 for a big model on the CPU, else the whole batch
+                           n_samples:int=None
                           ) -> Finding:
-    "Validate twice through the learner's own loop: the model must be in eval mode and predict the same batch the same way both times"
+    """Validate twice through the learner's own loop: the model must be in eval mode and predict the same
+    batch the same way both times"""
     name = 'eval_determinism'
     with _checking(learn) as l:
         w = _Watcher(preds=True)
@@ -218,22 +255,30 @@ def check_eval_determinism(learn:Learner, # the learner to check (it is left unc
         if not k or any(o is None for o in p):
             return Finding(name, 'skip', advice="the validation loop made no tensor predictions to compare")
         change = max(_changed(a, b, tol) for a, b in zip(p[:k], p[k:2 * k]))
-        culprits = _unstable_module(l.model, _split(l.dls, vb[0])[0], tol) if change > tol and not any(modes) else None
+        culprits = (_unstable_module(l.model, _split(l.dls, vb[0])[0], tol) if change > tol
+                    and not any(modes) else None)
     det = dict(change=change, batches=k, train_mode_batches=sum(modes), set_train_by=w.culprits(False, True))
     exp = 'eval mode, the same predictions'
     if any(modes):
-        who = det['set_train_by'] or [f"{s}?" for s in _suspects(learn, ('before_validate', 'before_batch', 'after_pred', 'after_batch'))]
+        who = (det['set_train_by']
+               or [f"{s}?" for s in _suspects(learn,
+                                              ('before_validate', 'before_batch', 'after_pred',
+                                               'after_batch'))])
         by = f" ({' and '.join(who)} call{'s' if len(who) == 1 else ''} model.train())" if who else ''
         return Finding(name, 'fail', f"training mode in validation; change {change:.3g}", exp, details=det,
-                       advice=f"the model is in training mode during validation{by}: dropout and BatchNorm act as in training, so the validation metrics mean little; leave validation in eval mode")
+                       advice=f"the model is in training mode during validation{by}: dropout and BatchNorm "
+                              "act as in training, so the validation metrics mean little; leave validation "
+                              "in eval mode")
     if change > tol:
         det['modules'] = culprits
         mods = ' and '.join(f"{n or 'the model'} ({t})" for n, t in culprits or [])
         where = (f"the output of {mods} changes between two passes on the same input: "
                  "its forward draws random numbers in eval mode" if culprits else
-                 "the model alone predicts the same both times, so a callback changes the batch or the model in validation")
+                 "the model alone predicts the same both times, so a callback changes the batch or the model "
+                 "in validation")
         return Finding(name, 'fail', f"predictions change by {change:.3g}", exp, details=det,
-                       advice=f"predictions in eval mode change between passes (F.dropout without training=self.training?): {where}")
+                       advice=f"predictions in eval mode change between passes (F.dropout without "
+                              f"training=self.training?): {where}")
     return Finding(name, 'pass', f"change {change:.2g} in eval mode", exp, details=det)
 
 # %% ../nbs/02c_loop.ipynb #eda1069d
@@ -249,30 +294,41 @@ def _flat_targets(y):
 # %% ../nbs/02c_loop.ipynb #1f49a80f
 def check_batch_composition(learn:Learner, # the learner to check (it is left unchanged)
                             n_batches:int=4, # the first training batches to read
-                            max_items:int=4096, # read at most about this many training targets for the reference
-                            q:float=1e-3, # warn when the batches are mixed less than all but this fraction of random draws...
-                            ratio:float=0.5, # ...and less than this fraction of what random batches hold on average
+                            # read at most about this many training targets for the reference
+                            max_items:int=4096,
+                            # warn when the batches are mixed less than all but this fraction of random
+                            # draws...
+                            q:float=1e-3,
+                            # ...and less than this fraction of what random batches hold on average
+                            ratio:float=0.5,
                             n_sim:int=2000 # random draws of `n_batches` batches for the reference
                            ) -> Finding:
-    "The first training batches must be mixed like random samples of the training data: as many classes, or as much spread of the targets"
+    """The first training batches must be mixed like random samples of the training data: as many classes, or
+    as much spread of the targets"""
     name = 'batch_composition'
     check_learner(learn)
     dls, dl = learn.dls, learn.dls.train
     shuffle = getattr(dl, 'shuffle', None)
     det = dict(shuffle=shuffle)
     if isinstance(dl, LMDataLoader):
-        return Finding(name, 'skip', advice="a language model's batches are contiguous text by design (each row goes on where the last batch stopped)", details=det)
+        return Finding(name, 'skip',
+                       advice="a language model's batches are contiguous text by design (each row goes on "
+                              "where the last batch stopped)", details=det)
     with _checking(learn):
         ys = [_split(dls, b)[1] for b in _read(dl, min(n_batches, len(dl)))]
-    if not ys or not ys[0]: return Finding(name, 'skip', advice="the training batches hold no targets", details=det)
+    if not ys or not ys[0]:
+        return Finding(name, 'skip', advice="the training batches hold no targets", details=det)
     ys = [_flat_targets(y[0]) for y in ys]
     try: kind = loss_kind(learn)
     except RecipeError: kind = _guess_kind(ys[0])
     cls = kind == 'ce' and ys[0].ndim == 1 and not ys[0].is_floating_point()
     reg = kind in ('mse', 'l1') and ys[0].is_floating_point() and ys[0].ndim <= 2
     if not (cls or reg):
-        what = 'a class per pixel or token' if kind == 'ce' else 'several labels per item' if kind == 'bce' else 'targets of this shape'
-        return Finding(name, 'skip', advice=f"the batches' targets hold {what}: only single-label classification and regression are judged", details=det)
+        what = ('a class per pixel or token' if kind == 'ce' else 'several labels per item' if kind == 'bce'
+                else 'targets of this shape')
+        return Finding(name, 'skip',
+                       advice=f"the batches' targets hold {what}: only single-label classification and "
+                              "regression are judged", details=det)
     pop = _flat_targets(_targets(dls, dl, max_items))
     rng = np.random.default_rng(0)
     sizes = [len(y) for y in ys]
@@ -280,43 +336,52 @@ def check_batch_composition(learn:Learner, # the learner to check (it is left un
         classes, idx = np.unique(np.concatenate([pop.numpy()] + [y.numpy() for y in ys]), return_inverse=True)
         pi, bi = idx[:len(pop)], np.split(idx[len(pop):], np.cumsum(sizes)[:-1])
         p = np.bincount(pi, minlength=len(classes)) / len(pi)
-        if (p > 0).sum() < 2: return Finding(name, 'skip', advice="the training data hold a single class", details=det)
+        if (p > 0).sum() < 2:
+            return Finding(name, 'skip', advice="the training data hold a single class", details=det)
         obs = np.stack([np.bincount(b, minlength=len(classes)) for b in bi])
         sims = np.stack([rng.multinomial(s, p, size=n_sim) for s in sizes], 1)   # (n_sim, batches, classes)
         stat, ref = _entropy(obs).mean(), _entropy(sims).mean(1)
         shown, exp_shown = (obs > 0).sum(-1).mean(), (sims > 0).sum(-1).mean()
         value, exp = f"{shown:.3g} classes per batch", f"about {exp_shown:.3g}, as in random batches"
         det.update(classes_per_batch=(obs > 0).sum(-1).tolist(), random_classes_per_batch=float(exp_shown))
-        said = f"hold {shown:.2g} classes each on average where random batches of the data hold {exp_shown:.2g}"
+        said = (f"hold {shown:.2g} classes each on average where random batches of the data hold "
+                f"{exp_shown:.2g}")
     else:
         v = pop.float().view(len(pop), -1)
         var = v.var(0, unbiased=False).sum().item()
         if var == 0: return Finding(name, 'skip', advice="the training targets are all the same", details=det)
         bvar = lambda b: b.float().view(len(b), -1).var(0, unbiased=False).sum().item() / var
         stat = np.mean([bvar(y) for y in ys])
-        draws = v[torch.as_tensor(rng.integers(0, len(v), size=(n_sim, sum(sizes))))]   # (n_sim, items, outputs)
+        # (n_sim, items, outputs)
+        draws = v[torch.as_tensor(rng.integers(0, len(v), size=(n_sim, sum(sizes))))]
         ref = np.mean([d.var(1, unbiased=False).sum(-1).numpy() / var for d in draws.split(sizes, 1)], 0)
-        value, exp = f"{stat:.2g} of the targets' variance per batch", f"about {ref.mean():.2g}, as in random batches"
-        said = f"spread over {stat:.2g} of the targets' variance where random batches spread over {ref.mean():.2g}"
-    det.update(statistic=float(stat), random_mean=float(ref.mean()), random_low=float(np.quantile(ref, q)), kind=kind)
+        value, exp = (f"{stat:.2g} of the targets' variance per batch",
+                      f"about {ref.mean():.2g}, as in random batches")
+        said = (f"spread over {stat:.2g} of the targets' variance where random batches spread over "
+                f"{ref.mean():.2g}")
+    det.update(statistic=float(stat), random_mean=float(ref.mean()),
+               random_low=float(np.quantile(ref, q)), kind=kind)
     if stat < np.quantile(ref, q) and stat < ratio * ref.mean():
-        fix = 'set shuffle=True on the training loader' if shuffle is False else 'shuffle the order the items come in'
+        fix = ('set shuffle=True on the training loader' if shuffle is False
+               else 'shuffle the order the items come in')
         return Finding(name, 'warn', value, exp, details=det,
-                       advice=f"training batches are not shuffled samples of the data: the first {len(ys)} {said}{' (dls.train.shuffle is False)' if shuffle is False else ''}; "
+                       advice=f"training batches are not shuffled samples of the data: the first {len(ys)} "
+                              f"{said}{' (dls.train.shuffle is False)' if shuffle is False else ''}; "
                               f"{fix} (the items look sorted, by class or target)")
     return Finding(name, 'pass', value, exp, details=det)
 
 # %% ../nbs/02c_loop.ipynb #34b8ed2d
 _LOWER = ('loss', 'error', 'rmse', 'mse', 'mae', 'msle', 'rmspe', 'perplexity', 'brier', 'distance')
 _LOWER_TOKENS = ('cer', 'wer', 'ppl')
-_HIGHER = ('accuracy', 'fbeta', 'f1', 'precision', 'recall', 'auc', 'roc', 'dice', 'jaccard', 'iou', 'r2', 'corr', 'matthews',
-           'kappa', 'bleu', 'explained_variance', 'score')
+_HIGHER = ('accuracy', 'fbeta', 'f1', 'precision', 'recall', 'auc', 'roc', 'dice', 'jaccard', 'iou', 'r2',
+           'corr', 'matthews', 'kappa', 'bleu', 'explained_variance', 'score')
 _HIGHER_TOKENS = ('acc', 'ap', 'map')
 _COMPS = {'lower': (np.less, np.less_equal, operator.lt, operator.le, torch.lt, torch.le),
           'higher': (np.greater, np.greater_equal, operator.gt, operator.ge, torch.gt, torch.ge)}
 
 def _better(monitor:str):
-    "'lower' or 'higher' for a monitored value's name (a loss or an error is better lower, a metric such as accuracy higher), or None"
+    """'lower' or 'higher' for a monitored value's name (a loss or an error is better lower, a metric such as
+    accuracy higher), or None"""
     s = monitor.lower(); toks = set(s.replace('-', '_').split('_'))
     if any(w in s for w in _LOWER) or toks & set(_LOWER_TOKENS): return 'lower'
     if any(w in s for w in _HIGHER) or toks & set(_HIGHER_TOKENS): return 'higher'
@@ -325,33 +390,42 @@ def _better(monitor:str):
 def _comp_way(comp):
     return next((k for k, fs in _COMPS.items() if any(comp is f for f in fs)), None)
 
-def _comp_name(comp): return f"{'np.' if isinstance(comp, np.ufunc) else ''}{getattr(comp, '__name__', repr(comp))}"
+def _comp_name(comp):
+    return f"{'np.' if isinstance(comp, np.ufunc) else ''}{getattr(comp, '__name__', repr(comp))}"
 
 def _recorded(learn):
     "The names the `Recorder` logs, which a `TrackerCallback` may monitor"
     rec = getattr(learn, 'recorder', None)
     if rec is None: return None
-    names = ['train_loss'] + (['valid_loss'] + [m.name for m in learn.metrics] if getattr(rec, 'valid_metrics', True) else [])
+    names = ['train_loss'] + (['valid_loss'] + [m.name for m in learn.metrics]
+                              if getattr(rec, 'valid_metrics', True) else [])
     if getattr(rec, 'train_metrics', False): names += [f"train_{m.name}" for m in learn.metrics]
     return names
 
 # %% ../nbs/02c_loop.ipynb #96df9c05
 def check_callbacks(learn:Learner # the learner to check (it is not changed)
                    ) -> Finding:
-    "fastai's `TrackerCallback`s (early stopping, saving the best model, reducing the learning rate on a plateau) must compare the value they monitor the right way round"
+    """fastai's `TrackerCallback`s (early stopping, saving the best model, reducing the learning rate on a
+    plateau) must compare the value they monitor the right way round"""
     name = 'callbacks'
     check_learner(learn)
     trackers = [cb for cb in learn.cbs if isinstance(cb, TrackerCallback)]
     det = dict(trackers=[dict(callback=type(cb).__name__, monitor=cb.monitor, comp=_comp_name(cb.comp), better=_better(cb.monitor)) for cb in trackers])
-    if not trackers: return Finding(name, 'pass', 'no tracker callbacks', 'trackers that compare the right way', details=det)
+    if not trackers:
+        return Finding(name, 'pass', 'no tracker callbacks',
+                       'trackers that compare the right way', details=det)
     names, bad = _recorded(learn), []
     for cb in trackers:
         cn, want, got = type(cb).__name__, _better(cb.monitor), _comp_way(cb.comp)
         if names is not None and cb.monitor not in names:
-            bad.append(f"{cn} monitors {cb.monitor!r}, which the Recorder does not log ({', '.join(names)}): the fit stops at its start; monitor one of those")
+            bad.append(f"{cn} monitors {cb.monitor!r}, which the Recorder does not log ({', '.join(names)}): "
+                       "the fit stops at its start; monitor one of those")
         elif want and got and want != got:
-            bad.append(f"{cn}(monitor={cb.monitor!r}, comp={_comp_name(cb.comp)}) counts a {'rise' if got == 'higher' else 'fall'} of {cb.monitor} as an improvement, "
-                       f"but {'lower' if want == 'lower' else 'higher'} is better; pass comp={'np.less' if want == 'lower' else 'np.greater'} (or leave comp=None: fastai chooses it from the name)")
+            bad.append(f"{cn}(monitor={cb.monitor!r}, comp={_comp_name(cb.comp)}) counts a "
+                       f"{'rise' if got == 'higher' else 'fall'} of {cb.monitor} as an improvement, "
+                       f"but {'lower' if want == 'lower' else 'higher'} is better; pass "
+                       f"comp={'np.less' if want == 'lower' else 'np.greater'} (or leave comp=None: fastai "
+                       "chooses it from the name)")
     value = ', '.join(f"{type(cb).__name__}({cb.monitor}, {_comp_name(cb.comp)})" for cb in trackers)
     if bad: return Finding(name, 'fail', value, 'trackers that compare the right way', '; '.join(bad), det)
     return Finding(name, 'pass', value, 'trackers that compare the right way', details=det)
@@ -362,7 +436,8 @@ LOOP_CHECKS = dict(train_mode=check_train_mode, eval_determinism=check_eval_dete
 
 @patch
 def check_loop(self:Learner, checks:list=None, verbose:bool=True) -> Report:
-    "Run the checks of `LOOP_CHECKS` (or those named in `checks`) on a few steps of the learner's own loop and return the `Report`"
+    """Run the checks of `LOOP_CHECKS` (or those named in `checks`) on a few steps of the learner's own loop
+    and return the `Report`"""
     check_learner(self)
     names = [checks] if isinstance(checks, str) else list(ifnone(checks, LOOP_CHECKS))
     bad = [c for c in names if c not in LOOP_CHECKS]

@@ -25,23 +25,32 @@ _SATURATING = (nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid)
 _NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
 
 def _hook_modules(model, modules=None):
-    "The modules whose outputs are watched: `modules`, else the activation layers, else the layers with weights"
+    """The modules whose outputs are watched: `modules`, else the activation layers, else the layers with
+    weights"""
     if modules is not None: return L(modules)
     ms = L(m for m in model.modules() if isinstance(m, _ACTS))
-    return ms if len(ms) else L(m for m in model.modules() if not list(m.children()) and getattr(m, 'weight', None) is not None)
+    return (ms if len(ms)
+            else L(m for m in model.modules() if not list(m.children()) and getattr(m, 'weight', None) is not None))
 
 def _vanishing_cause(model):
     "What in `model` can make gradients vanish, in words"
     sat = Counter(type(m).__name__ for m in model.modules() if isinstance(m, _SATURATING))
-    if sat: return f"the model's {', '.join(f'{n} {k}' for k, n in sat.items())} layers each pass back a fraction of the gradient: use ReLU-like activations"
-    if not any(isinstance(m, _NORMS) for m in model.modules()): return "the model has no normalisation layer: add BatchNorm or LayerNorm, or check the early layers' init"
-    return "check the init of the early layers (too small?) and for a detached or scaled-down path near the input"
+    if sat:
+        return (f"the model's {', '.join(f'{n} {k}' for k, n in sat.items())} layers each pass back a "
+                "fraction of the gradient: use ReLU-like activations")
+    if not any(isinstance(m, _NORMS) for m in model.modules()):
+        return ("the model has no normalisation layer: add BatchNorm or LayerNorm, or check the early "
+                "layers' init")
+    return ("check the init of the early layers (too small?) and for a detached or scaled-down path near the "
+            "input")
 
 # %% ../nbs/03_overfit.ipynb #e2a4c297
 _ACTS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
          nn.Sigmoid, nn.Tanh, nn.Softplus, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid)
 _RELUS = (nn.ReLU, nn.ReLU6)  # their inactive units output exactly 0, so they can die
-_HIST = ('step', 'epoch_idx', 'stepped', 'loss', 'loss_se', 'grad', 'weight', 'update', 'act_mean', 'act_std', 'dead', 'epoch_dead')  # the records
+# the records
+_HIST = ('step', 'epoch_idx', 'stepped', 'loss', 'loss_se', 'grad', 'weight', 'update', 'act_mean', 'act_std',
+         'dead', 'epoch_dead')
 
 def _n_units(o): return o.shape[1] if o.ndim > 1 else 1
 
@@ -50,36 +59,37 @@ def _l2(ts):
     return torch.stack(torch._foreach_norm(ts, 2, dtype=torch.float32))
 
 def _per_unit(o):
-    "Per unit (dimension 1: channels of a conv, features of a linear layer), the sum of `o` over the rest, in float32"
-    return o.sum([d for d in range(o.ndim) if d != 1], dtype=torch.float32) if o.ndim > 1 else o.sum(dtype=torch.float32).view(1)
+    """Per unit (dimension 1: channels of a conv, features of a linear layer), the sum of `o` over the rest,
+    in float32"""
+    return (o.sum([d for d in range(o.ndim) if d != 1], dtype=torch.float32) if o.ndim > 1
+            else o.sum(dtype=torch.float32).view(1))
 
 def _loss_se(th):
-    "The standard error of the batch's loss, from its per-item losses: the noise that sampling a batch alone puts in it"
+    """The standard error of the batch's loss, from its per-item losses: the noise that sampling a batch alone
+    puts in it"""
     if th._no_items: return th._nan
     try:
         yb = th.learn.yb
         with torch.no_grad(), th.learn.loss_not_reduced(): li = th.learn.loss_func(th.learn.pred, *yb)
         n = len(yb[0]) if len(yb) else len(li)
-        li = li.detach().float().reshape(n, -1).mean(1)   # per item (a mask's pixels or a sequence's tokens averaged)
+        # per item (a mask's pixels or a sequence's tokens averaged)
+        li = li.detach().float().reshape(n, -1).mean(1)
         return li.std() / math.sqrt(n) if n > 1 else th._nan
-    except Exception:   # a loss that cannot give per-item values: no noise estimate (the loss alone is judged)
+    # a loss that cannot give per-item values: no noise estimate (the loss alone is judged)
+    except Exception:
         th._no_items = True
         return th._nan
 
 # %% ../nbs/03_overfit.ipynb #533ce5d7
 class TrainingHealth(Callback):
-    "Per-layer gradient norms, update/weight ratios, activation statistics and the loss, kept on the device; `report()` diagnoses"
-    order,run_valid = MixedPrecision.order+0.5,False  # after fp16's callback (it unscales the gradients), before `GradientClip` clips them
-    thresholds = dict(explode=10., # exploding: the largest gradient norm over its median in the first 10% of steps
-                      vanish=1e-3, vanish_warn=1e-2, # vanishing: ||grad||/||weight|| of the first quarter of weight layers over the last quarter's
-                      update=(3e-5, 3e-2), # update/weight ratio band: 1.5 decades either side of the 1e-3 rule of thumb
-                      dead=0.5, dead_warn=0.2, # dying ReLU: fraction of ReLU units never active in the last epoch
-                      unstable=0.1, noise=2.5, spike=2., # unstable loss: mean |step-to-step change| in the second half over the first
-                      # loss, and over `noise` times what sampling a batch explains
-                      converge=0.9) # no convergence: the final loss (median of the last 10%) over the first loss
+    "Per-layer gradient norms, update/weight ratios and activation statistics, and the loss, on the device"
+    # after fp16's callback (it unscales the gradients), before `GradientClip` clips them
+    order,run_valid = MixedPrecision.order+0.5,False
+    thresholds = dict(explode=10., vanish=1e-3, vanish_warn=1e-2, update=(3e-5, 3e-2), dead=0.5,
+                      dead_warn=0.2, unstable=0.1, noise=2.5, spike=2., converge=0.9)
 
-    def __new__(cls, *args, fast=None, **kwargs):
-        if cls is TrainingHealth and ifnone(fast, torch.cuda.is_available()):  # the same records, at less cost on a GPU
+    def __new__(cls, *args, fast=None, **kwargs):  # the same records, at less cost on a GPU
+        if cls is TrainingHealth and ifnone(fast, torch.cuda.is_available()):
             from recipe.fast_health import FastHealth
             cls = FastHealth
         return super().__new__(cls)
@@ -87,48 +97,51 @@ class TrainingHealth(Callback):
     def __init__(self,
         every:int=1, # record every `every`-th training step; the host reads the records once per epoch
         acts:bool=True, # hook activation layers for their mean, std and dead units
-        act_sample:int=32, # activation statistics from the first `act_sample` examples of the batch; None: all
-        updates:bool=True, # measure update/weight ratios (keeps one copy of the parameters on the device)
-        modules=None, # the modules to hook; default: activation layers (ReLU, GELU, Sigmoid...), else layers with weights
+        act_sample:int=32, # activation statistics from the batch's first `act_sample` examples; None: all
+        updates:bool=True, # measure update/weight ratios (keeps a copy of the parameters on the device)
+        modules=None, # the modules to hook; default: the activation layers, else the layers with weights
         thresholds:dict=None, # overrides of `TrainingHealth.thresholds`
-        fast:bool=None, # `recipe.fast_health`'s fused kernels and CUDA graphs; default: when CUDA is available
+        fast:bool=None, # the fused kernels and CUDA graphs of `recipe.fast_health`; default: on a GPU
     ):
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise RecipeError(f"every must be a positive int, got {every!r}", "pass every=1 to record each step, every=10 for one step in ten")
+            raise RecipeError(f"every must be a positive int, got {every!r}",
+                              "pass every=1 to record each step, every=10 for one step in ten")
         self.thresholds = {**self.thresholds, **(thresholds or {})}
         store_attr('every,acts,act_sample,updates,modules')
 
     def before_fit(self):
         named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         self.names,self.ps = [n for n, _ in named],[p for _, p in named]
-        # weight layers: matrices and kernels; an embedding is a lookup table that only the rows in the batch update
+        # weight layers: matrices and kernels (an embedding is a table: only the batch's rows get updated)
         emb = {id(m.weight) for m in self.model.modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))}
         self.is_weight = np.array([p.ndim >= 2 and id(p) not in emb for p in self.ps], dtype=bool)
-        self._vanish_cause = _vanishing_cause(plain_model(self.model))   # read now: the learner is gone when `report` runs
+        self._vanish_cause = _vanishing_cause(plain_model(self.model))  # now: the learner is gone at `report`
         self.mods = _hook_modules(self.model, self.modules) if self.acts else L()
         self.hooks = [m.register_forward_hook(partial(self._act_hook, j)) for j, m in enumerate(self.mods)]
-        self._calls,self.act_names,self.is_relu,self.units = None,[],np.zeros(0, dtype=bool),np.zeros(0, dtype=int)
+        self._calls,self.act_names,self.is_relu,self.units = None,[],np.zeros(0, bool),np.zeros(0, int)
         dev = self.ps[0].device if self.ps else torch.device('cpu')
-        self._zero,self._nan,self._no_items = torch.zeros((), device=dev),torch.full((), float('nan'), device=dev),False
-        self._prev = [torch.empty_like(p) for p in self.ps] if self.updates else None  # the weights before the step
+        self._zero,self._nan,self._no_items = torch.zeros((), device=dev),torch.full((), np.nan, device=dev),0
+        self._prev = [torch.empty_like(p) for p in self.ps] if self.updates else None  # weights before a step
         self._hist,self._rows,self._on,self._outs = {k: [] for k in _HIST},[],False,[]
         self.world_size = rank_world()[1]  # more than 1: the records are combined across the ranks when read
 
     def before_batch(self):
         self._on,self._outs = self.iter % self.every == 0,[]
-        if self._on: self._row = dict(step=self.train_iter, stepped=False)  # this step's statistics: tensors on the device
+        if self._on: self._row = dict(step=self.train_iter, stepped=False)  # this step's records (tensors)
 
     def _act_hook(self, j, m, inp, out):
-        if self._on and isinstance(out, torch.Tensor): self._outs.append((j, out))  # read after the loss, all together
+        if self._on and isinstance(out, torch.Tensor): self._outs.append((j, out))  # read after the loss
 
     def _set_columns(self):
-        "One column per call of a hooked module (a module can run twice per forward), fixed at the first recorded step"
-        self._calls,names,n,seen = [j for j, _ in self._outs],{m: k for k, m in self.model.named_modules()},Counter(),Counter()
-        n.update(self._calls)
+        "A column per call of a hooked module (one may run twice a forward), fixed at the first recorded step"
+        self._calls = [j for j, _ in self._outs]
+        names, n, seen = {m: k for k, m in self.model.named_modules()}, Counter(self._calls), Counter()
         for j in self._calls:
-            self.act_names.append(f"{names.get(self.mods[j], '?')} ({type(self.mods[j]).__name__})" + (f" #{seen[j]}" if n[j] > 1 else '')); seen[j] += 1
+            m, k = self.mods[j], f" #{seen[j]}" if n[j] > 1 else ''
+            self.act_names.append(f"{names.get(m, '?')} ({type(m).__name__}){k}")
+            seen[j] += 1
         self.is_relu = np.array([isinstance(self.mods[j], _RELUS) for j in self._calls], dtype=bool)
-        self.units = np.array([_n_units(o) if r else 0 for (_, o), r in zip(self._outs, self.is_relu)], dtype=int)
+        self.units = np.array([_n_units(o) if r else 0 for (_, o), r in zip(self._outs, self.is_relu)], int)
 
     @torch.no_grad()
     def after_loss(self):
@@ -136,17 +149,18 @@ class TrainingHealth(Callback):
         self._row['loss'] = torch.stack([self.learn.loss.detach().float().mean(), _loss_se(self)])
         if not self._outs: return
         if self._calls is None: self._set_columns()
-        calls, outs = [j for j, _ in self._outs], [o[:self.act_sample] if o.ndim else o for _, o in self._outs]
-        if calls != self._calls or any(u and _n_units(o) != u for o, u in zip(outs, self.units)): return  # not the columns' calls
-        sums = [_per_unit(o) for o in outs]  # per unit: a ReLU unit fired on these examples when its sum is > 0
-        self._row['act'] = torch.stack([torch.stack([s.sum() for s in sums]), _l2(outs)])  # sum and L2 norm of each output
-        if self.is_relu.any(): self._row['alive'] = torch.cat([s > 0 for s, r in zip(sums, self.is_relu) if r])
+        calls, outs = [j for j, _ in self._outs], [o[:self.act_sample] if o.ndim else o for _,o in self._outs]
+        if calls != self._calls or any(u and _n_units(o) != u for o, u in zip(outs, self.units)): return
+        sums = [_per_unit(o) for o in outs]  # a ReLU unit fired on these examples when its sum is > 0
+        self._row['act'] = torch.stack([torch.stack([s.sum() for s in sums]), _l2(outs)])  # sums and L2 norms
+        if self.is_relu.any(): self._row['alive'] = torch.cat([s > 0 for s,r in zip(sums, self.is_relu) if r])
         self._row['n'] = [o.numel() for o in outs]
 
     @torch.no_grad()
-    def before_step(self):  # fp16's callback skips the step (a gradient overflowed) before this runs: then no gradient is read
+    def before_step(self):  # fp16's callback skips a step whose gradients overflowed: nothing is read then
         if not self._on: return
-        self._row['grad_weight'] = torch.stack([_l2([self._zero if p.grad is None else p.grad for p in self.ps]), _l2(self.ps)])
+        grads = [self._zero if p.grad is None else p.grad for p in self.ps]
+        self._row['grad_weight'] = torch.stack([_l2(grads), _l2(self.ps)])
         if self.updates: torch._foreach_copy_(self._prev, self.ps)
         self._row['stepped'] = True
 
@@ -190,51 +204,61 @@ def grad_norm(self:TrainingHealth):
 
 # %% ../nbs/03_overfit.ipynb #82dc3eb7
 def _store_rows(th, rows):
-    "Stack an epoch's recorded steps into one tensor per statistic (NaN where a step has none), and `_store` them"
+    """Stack an epoch's recorded steps into one tensor per statistic (NaN where a step has none), and `_store`
+    them"""
     nan = lambda *s: torch.full(s, float('nan'), device=th._zero.device)
     P, K, U = len(th.ps), len(th.act_names), int(th.units.sum())
     col = lambda k, empty: torch.stack([r.get(k, empty) for r in rows]) if rows else empty[None][:0]
-    _store(th, [r['step'] for r in rows], [r['stepped'] for r in rows], col('loss', nan(2)), col('grad_weight', nan(2, P)),
-           col('update', nan(P)), col('act', nan(2, K)), col('alive', th._zero.new_zeros(U, dtype=torch.bool)).to(torch.uint8),
+    _store(th, [r['step'] for r in rows], [r['stepped'] for r in rows], col('loss', nan(2)),
+           col('grad_weight', nan(2, P)),
+           col('update', nan(P)), col('act', nan(2, K)),
+           col('alive', th._zero.new_zeros(U, dtype=torch.bool)).to(torch.uint8),
            [r.get('n', []) for r in rows])
     return []
 
 def _reduce(th, r, loss, act, alive, counts):
-    "Under DDP, combine an epoch's records over the ranks: losses averaged, activation sums and counts added, units fired anywhere"
+    """Under DDP, combine an epoch's records over the ranks: losses averaged, activation sums and counts
+    added, units fired anywhere"""
     import torch.distributed as dist
     dev, K, ws = th._zero.device, len(th.act_names), th.world_size
     n = torch.tensor([r, -r], device=dev)
     dist.all_reduce(n, dist.ReduceOp.MAX)
     r = -int(n[1])  # the rows every rank has (an uneven last batch can give one rank a row more)
     if int(n[0]) == 0: return 0, loss, act, alive, counts
-    counts = torch.tensor([c if len(c) == K else [float('nan')] * K for c in counts[:r]], dtype=torch.float32, device=dev).view(r, K)
+    counts = torch.tensor([c if len(c) == K else [float('nan')] * K
+                           for c in counts[:r]], dtype=torch.float32, device=dev).view(r, K)
     act = act[:r].clone(); act[:, 1] **= 2  # norms to sums of squares, which add up
     flat = torch.cat([(loss[:r] / ws).view(-1), act.view(-1), counts.view(-1)])
     dist.all_reduce(flat)  # one collective for all of them
     loss, act, counts = flat.split([2 * r, act.numel(), r * K])
-    loss = loss.view(r, 2).clone(); loss[:, 1] /= math.sqrt(ws)   # the mean of the ranks' batches: a smaller standard error
+    # the mean of the ranks' batches: a smaller standard error
+    loss = loss.view(r, 2).clone(); loss[:, 1] /= math.sqrt(ws)
     act = act.view(r, 2, K).clone(); act[:, 1] = act[:, 1].sqrt()
     alive = alive[:r].contiguous()
     dist.all_reduce(alive, dist.ReduceOp.MAX)  # a unit fired if it fired on any rank
     return r, loss, act, alive, counts.view(r, K).cpu().tolist()
 
 def _store(th, steps, stepped, loss, gw, un, act, alive, counts):
-    "Read an epoch's records (a row per recorded step, on the device) to the host, into `th`'s history: the one sync, once an epoch"
+    """Read an epoch's records (a row per recorded step, on the device) to the host, into `th`'s history: the
+    one sync, once an epoch"""
     r, K, h = len(steps), len(th.act_names), th._hist
     if th.world_size > 1: r, loss, act, alive, counts = _reduce(th, r, loss, act, alive, counts)
     if r == 0: return
     h['step'].append(np.array(steps[:r])); h['epoch_idx'].append(np.full(r, th.epoch))
     stepped = np.array(stepped[:r], dtype=bool); h['stepped'].append(stepped)
-    loss = loss[:r].cpu().numpy().copy()  # a copy: on a CPU `.numpy()` shares the memory, which a buffer may reuse
+    # a copy: on a CPU `.numpy()` shares the memory, which a buffer may reuse
+    loss = loss[:r].cpu().numpy().copy()
     h['loss'].append(loss[:, 0]); h['loss_se'].append(loss[:, 1])
     gw, un = gw[:r].cpu().numpy().copy(), un[:r].cpu().numpy().copy()
-    gw[~stepped], un[~stepped] = np.nan, np.nan  # steps the optimizer did not take (fp16 skipped them, a callback cancelled them)
+    # steps the optimizer did not take (fp16 skipped them, a callback cancelled them)
+    gw[~stepped], un[~stepped] = np.nan, np.nan
     h['grad'].append(gw[:, 0]); h['weight'].append(gw[:, 1]); h['update'].append(un)
     act = act[:r].double().cpu().numpy()
     n = np.array([c if len(c) == K else [np.nan] * K for c in counts[:r]], dtype=float).reshape(r, K)
     with np.errstate(divide='ignore', invalid='ignore'):
         mean = act[:, 0] / n
-        h['act_mean'].append(mean); h['act_std'].append(np.sqrt(np.maximum(act[:, 1] ** 2 - act[:, 0] * mean, 0) / (n - 1)))
+        h['act_mean'].append(mean)
+        h['act_std'].append(np.sqrt(np.maximum(act[:, 1] ** 2 - act[:, 0] * mean, 0) / (n - 1)))
     alive, ok = alive[:r].cpu().numpy().astype(bool), np.isfinite(n).all(1) if K else np.zeros(r, dtype=bool)
     dead, epoch_dead, o = np.full((r, K), np.nan), np.full(K, np.nan), 0
     for k in np.flatnonzero(th.is_relu):  # the unit flags of the ReLU calls lie side by side, in call order
@@ -254,24 +278,30 @@ def _exploding(th, t):
     g, loss = th.grad_norm[th.stepped], th.loss
     bad = int((~np.isfinite(g)).sum() + (~np.isfinite(loss)).sum())
     gf = g[np.isfinite(g)]
-    if len(gf) == 0 and not bad: return Finding('exploding_gradients', 'skip', advice='no optimizer step was recorded')
+    if len(gf) == 0 and not bad:
+        return Finding('exploding_gradients', 'skip', advice='no optimizer step was recorded')
     growth = float('inf') if bad or len(gf) == 0 else float(gf.max() / max(np.median(_early(gf)), 1e-30))
-    # gradients that grow while the loss keeps falling are the weights growing as the model learns (a deep net without
-    # normalisation does it), not an explosion: that one comes with a loss that stops falling or rises
+    # gradients that grow while the loss keeps falling are the weights growing as the model learns (a deep net
+    # without normalisation does it), not an explosion: that one comes with a loss that stops falling or rises
     lf = loss[np.isfinite(loss)]
     falling = bool(len(lf) > 1 and np.median(_late(lf)) < 0.8 * np.median(_early(lf)))
     ok = not bad and (growth <= t['explode'] or falling)
     return Finding('exploding_gradients', 'pass' if ok else 'fail', growth, (0, t['explode']),
-                   '' if ok else f"gradient norm grew {growth:.3g}x ({bad} non-finite values) and the loss stopped falling: lower the learning rate, add normalisation or GradientClip",
-                   dict(nonfinite=bad, max_norm=float(gf.max()) if len(gf) else None, early_norm=float(np.median(_early(gf))) if len(gf) else None,
-                        loss_falling=falling))
+                   '' if ok
+                   else f"gradient norm grew {growth:.3g}x ({bad} non-finite values) and the loss stopped "
+                        "falling: lower the learning rate, add normalisation or GradientClip",
+                   dict(nonfinite=bad, max_norm=float(gf.max()) if len(gf) else None,
+                        early_norm=float(np.median(_early(gf))) if len(gf) else None, loss_falling=falling))
 
 def _vanishing(th, t):
     rel = th.rel_grad[th.stepped][:, th.is_weight]
     rel = rel[np.isfinite(rel).all(1)]
-    if rel.shape[1] < 2 or len(rel) == 0: return Finding('vanishing_gradients', 'skip', advice='needs two or more weight layers and a recorded step')
-    # early layers against late ones: in a healthy deep net (a ResNet, say) the relative gradients of single layers spread over
-    # two decades, the first convolution often getting the largest; vanishing is the input end getting orders of magnitude less
+    if rel.shape[1] < 2 or len(rel) == 0:
+        return Finding('vanishing_gradients', 'skip',
+                       advice='needs two or more weight layers and a recorded step')
+    # early layers against late ones: in a healthy deep net (a ResNet, say) the relative gradients of single
+    # layers spread over two decades, the first convolution often getting the largest; vanishing is the input
+    # end getting orders of magnitude less
     k = max(1, rel.shape[1] // 4)
     with np.errstate(divide='ignore', over='ignore'):
         lg = np.log10(np.maximum(rel, 1e-45))
@@ -279,9 +309,11 @@ def _vanishing(th, t):
     status = 'fail' if ratio < t['vanish'] else 'warn' if ratio < t['vanish_warn'] else 'pass'
     names = list(np.array(th.names)[th.is_weight])
     per = dict(zip(names, np.median(rel, 0).tolist()))
-    adv = '' if status == 'pass' else (f"the first {k} weight layer(s) ({names[0]}...) get {ratio:.2g}x the relative gradient of the last {k}: "
+    adv = '' if status == 'pass' else (f"the first {k} weight layer(s) ({names[0]}...) get {ratio:.2g}x the "
+                                       f"relative gradient of the last {k}: "
                                        + th.__dict__.get('_vanish_cause', 'check the early layers'))
-    return Finding('vanishing_gradients', status, ratio, f"> {t['vanish_warn']:g}", adv, dict(rel_grad=per, first=names[:k], last=names[-k:]))
+    return Finding('vanishing_gradients', status, ratio, f"> {t['vanish_warn']:g}", adv,
+                   dict(rel_grad=per, first=names[:k], last=names[-k:]))
 
 def _update_ratio(th, t):
     if not th.updates: return Finding('update_to_weight', 'skip', advice='recorded with updates=False')
@@ -289,17 +321,23 @@ def _update_ratio(th, t):
     if ur.size == 0: return Finding('update_to_weight', 'skip', advice='no weight layer or no recorded step')
     v, (lo, hi) = _gmean(ur), t['update']
     status = 'pass' if lo <= v <= hi else 'warn'
-    adv = '' if status == 'pass' else f"updates are {v:.2g} of the weights per step (rule of thumb ~1e-3): {'raise' if v < lo else 'lower'} the learning rate"
+    adv = ('' if status == 'pass'
+           else f"updates are {v:.2g} of the weights per step (rule of thumb ~1e-3): "
+                f"{'raise' if v < lo else 'lower'} the learning rate")
     return Finding('update_to_weight', status, v, (lo, hi), adv,
-                   dict(per_layer=dict(zip(np.array(th.names)[th.is_weight].tolist(), [_gmean(c) for c in ur.T]))))
+                   dict(per_layer=dict(zip(np.array(th.names)[th.is_weight].tolist(),
+                                           [_gmean(c) for c in ur.T]))))
 
 def _dying(th, t):
-    if not th.is_relu.any() or len(th.epoch_dead) == 0: return Finding('dying_relu', 'skip', advice='no ReLU layer was hooked')
+    if not th.is_relu.any() or len(th.epoch_dead) == 0:
+        return Finding('dying_relu', 'skip', advice='no ReLU layer was hooked')
     dead, units = th.epoch_dead[-1][th.is_relu], np.array(th.units, dtype=float)[th.is_relu]
     frac = float((dead * units).sum() / max(units.sum(), 1))
     status = 'fail' if frac >= t['dead'] else 'warn' if frac >= t['dead_warn'] else 'pass'
     return Finding('dying_relu', status, frac, (0, t['dead_warn']),
-                   '' if status == 'pass' else f"{frac:.0%} of ReLU units never fired in the last epoch: check biases and init, lower the learning rate, or use LeakyReLU",
+                   '' if status == 'pass'
+                   else f"{frac:.0%} of ReLU units never fired in the last epoch: check biases and init, "
+                        "lower the learning rate, or use LeakyReLU",
                    dict(per_layer=dict(zip(np.array(th.act_names)[th.is_relu].tolist(), dead.tolist()))))
 
 def _spikes(loss, factor, w=10):
@@ -308,19 +346,26 @@ def _spikes(loss, factor, w=10):
 
 def _unstable(th, t):
     loss = th.loss
-    if len(loss) < 8: return Finding('unstable_loss', 'skip', advice=f'only {len(loss)} steps recorded, need 8')
-    if not np.isfinite(loss).all(): return Finding('unstable_loss', 'fail', float('inf'), (0, t['unstable']), 'the loss became NaN or inf: lower the learning rate')
+    if len(loss) < 8:
+        return Finding('unstable_loss', 'skip', advice=f'only {len(loss)} steps recorded, need 8')
+    if not np.isfinite(loss).all():
+        return Finding('unstable_loss', 'fail', float('inf'), (0, t['unstable']),
+                       'the loss became NaN or inf: lower the learning rate')
     h = len(loss) // 2
     jump = np.abs(np.diff(loss[h:])).mean()
     osc = float(jump / abs(loss[0]))
-    # two batches' losses differ by sqrt(2/pi)*sqrt(2)*se = 1.128*se on average from sampling alone (se: the batch loss's standard error)
-    se = th.loss_se[h:] if 'loss_se' in th._hist and len(th.loss_se) == len(loss) else np.full(len(loss) - h, np.nan)
+    # two batches' losses differ by sqrt(2/pi)*sqrt(2)*se = 1.128*se on average from sampling alone (se: the
+    # batch loss's standard error)
+    se = (th.loss_se[h:] if 'loss_se' in th._hist and len(th.loss_se) == len(loss)
+          else np.full(len(loss) - h, np.nan))
     noise = float(jump / (1.128 * np.nanmean(se))) if np.isfinite(se).any() and np.nanmean(se) > 0 else None
     sp = _spikes(loss, t['spike'])
     ok = osc <= t['unstable'] or (noise is not None and noise <= t['noise'])
     adv = '' if ok else (f"the loss jumps by {osc:.0%} of its initial value between steps" +
-                         (f", {noise:.2g}x what sampling a batch explains" if noise is not None else '') + ": lower the learning rate or use larger batches")
-    return Finding('unstable_loss', 'pass' if ok else 'warn', osc, (0, t['unstable']), adv, dict(spikes=[int(th.step[i]) for i in sp], noise_ratio=noise))
+                         (f", {noise:.2g}x what sampling a batch explains" if noise is not None
+                          else '') + ": lower the learning rate or use larger batches")
+    return Finding('unstable_loss', 'pass' if ok else 'warn', osc, (0, t['unstable']), adv,
+                   dict(spikes=[int(th.step[i]) for i in sp], noise_ratio=noise))
 
 def _no_convergence(th, t):
     loss = th.loss
@@ -328,28 +373,40 @@ def _no_convergence(th, t):
     ratio = float(np.median(loss[-max(1, len(loss) // 10):]) / loss[0])
     ok = np.isfinite(ratio) and ratio <= t['converge']
     return Finding('no_convergence', 'pass' if ok else 'fail', ratio, (0, t['converge']),
-                   '' if ok else f"the loss went from {loss[0]:.3g} to {np.median(loss[-max(1, len(loss) // 10):]):.3g}: check the learning rate (is it 0?), the labels and the other findings",
-                   dict(first_loss=float(loss[0]), final_loss=float(np.median(loss[-max(1, len(loss) // 10):]))))
+                   '' if ok
+                   else f"the loss went from {loss[0]:.3g} to "
+                        f"{np.median(loss[-max(1, len(loss) // 10):]):.3g}: check the learning rate (is it "
+                        "0?), the labels and the other findings",
+                   dict(first_loss=float(loss[0]),
+                        final_loss=float(np.median(loss[-max(1, len(loss) // 10):]))))
 
 @patch
 def report(self:TrainingHealth):
-    "Diagnose the recorded fit: exploding or vanishing gradients, update size, dying ReLUs, an unstable loss, no convergence"
+    """Diagnose the recorded fit: exploding or vanishing gradients, update size, dying ReLUs, an unstable
+    loss, no convergence"""
     if '_hist' not in self.__dict__ or len(self.loss) == 0:
-        raise RecipeError("TrainingHealth has recorded nothing", "fit with it first, e.g. learn.fit(1, cbs=th), then call th.report()")
+        raise RecipeError("TrainingHealth has recorded nothing",
+                          "fit with it first, e.g. learn.fit(1, cbs=th), then call th.report()")
     t = self.thresholds
-    return Report([f(self, t) for f in (_exploding, _vanishing, _update_ratio, _dying, _unstable, _no_convergence)], title='training health')
+    return Report([f(self, t)
+                   for f in (_exploding, _vanishing, _update_ratio, _dying, _unstable, _no_convergence)],
+                   title='training health')
 
 # %% ../nbs/03_overfit.ipynb #d94cff6f
 def _by_depth(ax, x, Y, names, flagged=(), max_legend=6):
-    "One line per layer coloured from input (dark) to output (light); names in a legend when few, else only the flagged ones"
+    """One line per layer coloured from input (dark) to output (light); names in a legend when few, else only
+    the flagged ones"""
     import matplotlib.pyplot as plt
     n = Y.shape[1] if Y.ndim == 2 else 0
     cols = plt.cm.viridis(np.linspace(0, 0.9, max(n, 1)))
     for j in range(n): ax.plot(x, Y[:, j], lw=1, color=cols[j], label=names[j] if n <= max_legend else None)
     if n and n <= max_legend: ax.legend(fontsize=7)
-    for j in (j for j in range(n) if names[j] in flagged and n > max_legend):   # name the layers a diagnosis points at
+    # name the layers a diagnosis points at
+    for j in (j for j in range(n) if names[j] in flagged and n > max_legend):
         y = Y[np.isfinite(Y[:, j]), j]
-        if len(y): ax.annotate(names[j], (x[np.isfinite(Y[:, j])][-1], y[-1]), fontsize=7, color=cols[j], xytext=(3, 0), textcoords='offset points')
+        if len(y):
+            ax.annotate(names[j], (x[np.isfinite(Y[:, j])][-1], y[-1]), fontsize=7, color=cols[j],
+                        xytext=(3, 0), textcoords='offset points')
     return n
 
 def _flagged(th):
@@ -361,12 +418,14 @@ def _flagged(th):
         per = d.get('per_layer', {})
         if f.name == 'vanishing_gradients': out[f.name] = set(d.get('first', [])) | set(d.get('last', []))
         if f.name == 'update_to_weight': out[f.name] = {n for n, v in per.items() if not lo <= v <= hi}
-        if f.name == 'dying_relu': out[f.name] = {n.split(' ')[0] for n, v in per.items() if v >= th.thresholds['dead_warn']}
+        if f.name == 'dying_relu':
+            out[f.name] = {n.split(' ')[0] for n, v in per.items() if v >= th.thresholds['dead_warn']}
     return out
 
 @patch
 def plot(self:TrainingHealth, figsize=(13, 6.5)):
-    "Loss with spikes, per-layer gradient norms and update/weight ratios, activation mean/std and dead ReLU fractions"
+    """Loss with spikes, per-layer gradient norms and update/weight ratios, activation mean/std and dead ReLU
+    fractions"""
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(2, 3, figsize=figsize)
     st, wn, flagged = self.step, list(np.array(self.names)[self.is_weight]), _flagged(self)
@@ -374,16 +433,22 @@ def plot(self:TrainingHealth, figsize=(13, 6.5)):
     ax = axs[0, 0]; ax.plot(st, self.loss, lw=1)
     sp = _spikes(self.loss, self.thresholds['spike'])
     ax.plot(st[sp], self.loss[sp], 'rx', label='spike'); ax.set_title('loss'); ax.legend(fontsize=7)
-    ax = axs[0, 1]; n_w = _by_depth(ax, st, self.grad[:, self.is_weight], wn, fl('vanishing_gradients')); ax.set_yscale('log')
+    ax = axs[0, 1]
+    n_w = _by_depth(ax, st, self.grad[:, self.is_weight], wn, fl('vanishing_gradients'))
+    ax.set_yscale('log')
     ax.set_title('gradient norm per weight layer')
-    ax = axs[0, 2]; _by_depth(ax, st, self.update_ratio[:, self.is_weight], wn, fl('update_to_weight')); ax.set_yscale('log')
+    ax = axs[0, 2]
+    _by_depth(ax, st, self.update_ratio[:, self.is_weight], wn, fl('update_to_weight'))
+    ax.set_yscale('log')
     ax.axhline(1e-3, c='k', ls='--', lw=1); ax.axhspan(*self.thresholds['update'], color='g', alpha=0.08)
     ax.set_title('update / weight (dashed: 1e-3)')
     names = [n.split(' ')[0] or 'model' for n in self.act_names]
-    for ax, k, title in ((axs[1, 0], 'act_mean', 'activation mean'), (axs[1, 1], 'act_std', 'activation std')):
+    for ax, k, title in ((axs[1, 0], 'act_mean', 'activation mean'),
+                         (axs[1, 1], 'act_std', 'activation std')):
         _by_depth(ax, st, getattr(self, k), names); ax.set_title(f'{title} per hooked layer')
     ax = axs[1, 2]
-    if self.is_relu.any(): _by_depth(ax, st, self.dead[:, self.is_relu], list(np.array(names)[self.is_relu]), fl('dying_relu'))
+    if self.is_relu.any():
+        _by_depth(ax, st, self.dead[:, self.is_relu], list(np.array(names)[self.is_relu]), fl('dying_relu'))
     ax.set_ylim(-0.02, 1.02); ax.set_title('dead ReLU units (per batch)')
     for ax in axs[1]: ax.set_xlabel('training step')
     fig.tight_layout()
@@ -395,14 +460,17 @@ def plot(self:TrainingHealth, figsize=(13, 6.5)):
     return fig
 
 # %% ../nbs/03_overfit.ipynb #e688d095
-_SYNC_METHODS = ('item', 'tolist', 'cpu', 'numpy', '__float__', '__int__', '__bool__', '__index__', '__format__')
+_SYNC_METHODS = ('item', 'tolist', 'cpu', 'numpy', '__float__', '__int__', '__bool__',
+                 '__index__', '__format__')
 
 class count_host_syncs:
     "Count calls of the `torch.Tensor` methods that read a value to the host, while `active`"
-    def __init__(self, methods=_SYNC_METHODS): self.methods,self.counts,self.active,self._depth = methods,Counter(),True,0
+    def __init__(self, methods=_SYNC_METHODS):
+        self.methods,self.counts,self.active,self._depth = methods,Counter(),True,0
     def _wrap(self, name, f):
         def _inner(t, *args, **kwargs):
-            # tensor subclasses (fastai's `TensorBase`) re-enter through `__torch_function__`: count the outer call only
+            # tensor subclasses (fastai's `TensorBase`) re-enter through `__torch_function__`: count the outer
+            # call only
             if self.active and self._depth == 0: self.counts[name] += 1
             self._depth += 1
             try: return f(t, *args, **kwargs)
@@ -419,8 +487,9 @@ class count_host_syncs:
     @property
     def total(self): return sum(self.counts.values())
 
-def _count_inside(cb, counter, events=('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward',
-                                       'before_step', 'after_step', 'after_batch', 'after_cancel_batch', '_act_hook')):
+def _count_inside(cb, counter,
+                  events=('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward',
+                          'before_step', 'after_step', 'after_batch', 'after_cancel_batch', '_act_hook')):
     "Make `counter` count only while `cb`'s own batch-loop methods run"
     def _wrap(f):
         def _inner(*args, **kwargs):
@@ -437,7 +506,8 @@ def _train_eval_dl(dls):
     "The training set in order, through the validation transforms: no shuffling, no augmentation"
     from fastai.data.core import Datasets, TfmdLists
     ds = dls.train_ds
-    if isinstance(ds, Datasets): ds = Datasets(tls=[tl._new(tl.items, split_idx=1) for tl in ds.tls], n_inp=ds.n_inp)
+    if isinstance(ds, Datasets):
+        ds = Datasets(tls=[tl._new(tl.items, split_idx=1) for tl in ds.tls], n_inp=ds.n_inp)
     elif isinstance(ds, TfmdLists): ds = ds._new(ds.items, split_idx=1)
     try: return (dls.valid if len(dls.loaders) > 1 else dls.train).new(ds, shuffle=False, drop_last=False)
     except Exception: return dls.train.new(shuffle=False, drop_last=False)
@@ -472,7 +542,9 @@ def check_capacity(learn:Learner, # the learner to test; left unchanged
                   ) -> Finding:
     "Can the model drive the whole training set to near-zero loss? The recipe's 'overfit first' gate"
     check_learner(learn, need_valid=False)
-    if not hasattr(learn, method): raise RecipeError(f"Learner has no fit method {method!r}", "pass method='fit_one_cycle', 'fit_flat_cos' or 'fit'")
+    if not hasattr(learn, method):
+        raise RecipeError(f"Learner has no fit method {method!r}",
+                          "pass method='fit_one_cycle', 'fit_flat_cos' or 'fit'")
     try: kind = loss_kind(learn)
     except RecipeError: kind = None
     with preserve_state(learn):
@@ -483,10 +555,13 @@ def check_capacity(learn:Learner, # the learner to test; left unchanged
         l1, a1 = _loss_acc(learn, dl, kind)
     status = 'pass' if l1 <= tol * l0 else 'warn' if l1 <= 5 * tol * l0 else 'fail'
     acc = '' if a1 is None else f" (accuracy {a1:.1%})"
-    adv = '' if status == 'pass' else (f"after {epochs} epochs the training loss is {l1/l0:.0%} of its initial value{acc}: "
-                                       "use a bigger model, train longer, tune the learning rate, and check the labels are learnable")
+    adv = '' if status == 'pass' else (f"after {epochs} epochs the training loss is {l1/l0:.0%} of its "
+                                       f"initial value{acc}: "
+                                       "use a bigger model, train longer, tune the learning rate, and check "
+                                       "the labels are learnable")
     return Finding('capacity', status, l1, (0, tol * l0), adv,
-                   dict(initial_loss=l0, accuracy=a1, initial_accuracy=a0, epochs=epochs, lr=ifnone(lr, learn.lr), method=method))
+                   dict(initial_loss=l0, accuracy=a1, initial_accuracy=a0, epochs=epochs,
+                        lr=ifnone(lr, learn.lr), method=method))
 
 # %% ../nbs/03_overfit.ipynb #f4f2067d
 class _NoData:
@@ -502,25 +577,32 @@ class _DryRun(Callback):
     def before_train(self): self.learn.dl = _NoData(len(self.dl))
     def before_batch(self):
         h = self.opt.hypers
-        self.lr_vals.append([g['lr'] for g in h]); self.mom_vals.append(h[-1].get('mom', np.nan)); self.pct_vals.append(self.pct_train)
+        self.lr_vals.append([g['lr'] for g in h])
+        self.mom_vals.append(h[-1].get('mom', np.nan))
+        self.pct_vals.append(self.pct_train)
         raise CancelBatchException()
     def before_validate(self): raise CancelValidException()
 
 # %% ../nbs/03_overfit.ipynb #1c941dad
 def get_schedule(learn:Learner, # the learner whose schedule to compute; left unchanged
                  n_epoch:int, # the number of epochs of the planned fit
-                 method:str='fit_one_cycle', # the `Learner` fit method: 'fit_one_cycle', 'fit_flat_cos', 'fit', 'fit_sgdr'...
+                 # the `Learner` fit method: 'fit_one_cycle', 'fit_flat_cos', 'fit', 'fit_sgdr'...
+                 method:str='fit_one_cycle',
                  **kwargs # passed to the fit method (`lr_max`, `pct_start`, `cbs=ParamScheduler(...)`...)
                 ) -> dict:
-    "The learning rate (per parameter group) and momentum each training batch of `learn.<method>(n_epoch, ...)` would use"
+    """The learning rate (per parameter group) and momentum each training batch of `learn.<method>(n_epoch,
+    ...)` would use"""
     check_learner(learn, need_valid=False)
-    if not hasattr(learn, method): raise RecipeError(f"Learner has no fit method {method!r}", "pass method='fit_one_cycle', 'fit_flat_cos' or 'fit'")
+    if not hasattr(learn, method):
+        raise RecipeError(f"Learner has no fit method {method!r}",
+                          "pass method='fit_one_cycle', 'fit_flat_cos' or 'fit'")
     rec = _DryRun()
     cbs = [rec] + [cb for cb in L(kwargs.pop('cbs', None)) if isinstance(cb, ParamScheduler)]
     with preserve_state(learn):
         learn.remove_cbs([cb for cb in learn.cbs if not isinstance(cb, (TrainEvalCallback, ParamScheduler))])
         getattr(learn, method)(n_epoch, cbs=cbs, **kwargs)
-    return dict(lr=np.array(rec.lr_vals), mom=np.array(rec.mom_vals, dtype=float), pct=np.array(rec.pct_vals), n_iter=len(learn.dls.train))
+    return dict(lr=np.array(rec.lr_vals), mom=np.array(rec.mom_vals, dtype=float), pct=np.array(rec.pct_vals),
+                n_iter=len(learn.dls.train))
 
 # %% ../nbs/03_overfit.ipynb #498c5458
 def plot_schedule(learn:Learner, # the learner whose schedule to draw; left unchanged
@@ -529,7 +611,8 @@ def plot_schedule(learn:Learner, # the learner whose schedule to draw; left unch
                   axs=None, # two matplotlib axes (learning rate, momentum); default: a new figure
                   **kwargs # passed to the fit method
                  ) -> dict:
-    "Draw the learning rate and momentum `learn.<method>(n_epoch, ...)` would use, before training; returns `get_schedule`'s dict"
+    """Draw the learning rate and momentum `learn.<method>(n_epoch, ...)` would use, before training; returns
+    `get_schedule`'s dict"""
     import matplotlib.pyplot as plt
     s = get_schedule(learn, n_epoch, method, **kwargs)
     if axs is None: _, axs = plt.subplots(1, 2, figsize=(9, 2.8))
@@ -543,7 +626,8 @@ def check_schedule(learn:Learner, # the learner whose schedule to check; left un
                    n_epoch:int, # the number of epochs of the planned fit
                    method:str='fit_one_cycle', # the `Learner` fit method
                    near_zero:float=0.01, # a learning rate below `near_zero` x its peak counts as ~0
-                   max_low:float=0.1, # warn when the learning rate is ~0 for more than this fraction of the run
+                   # warn when the learning rate is ~0 for more than this fraction of the run
+                   max_low:float=0.1,
                    max_warmup:float=0.5, # warn when the peak comes later than this fraction of the run
                    **kwargs # passed to the fit method
                   ) -> Report:
@@ -551,13 +635,19 @@ def check_schedule(learn:Learner, # the learner whose schedule to check; left un
     s = get_schedule(learn, n_epoch, method, **kwargs)
     lr = s['lr'][:, -1]
     peak = float(lr.max())
-    if peak <= 0: return Report([Finding('lr_decay', 'fail', 0., advice='the learning rate is 0 throughout: pass a learning rate')], title='learning-rate schedule')
+    if peak <= 0:
+        return Report([Finding('lr_decay', 'fail', 0., advice='the learning rate is 0 throughout: pass a '
+                                                              'learning rate')],
+                                                              title='learning-rate schedule')
     low = float((lr < near_zero * peak).mean())
     warm = float(np.argmax(lr >= 0.99 * peak) / len(lr))
     return Report([
         Finding('lr_decay', 'pass' if low <= max_low else 'warn', low, (0, max_low),
-                '' if low <= max_low else f"the learning rate is below {near_zero:g} x its peak for the last {low:.0%} of the run: those steps learn almost nothing; shorten the run or stretch the decay",
+                '' if low <= max_low
+                else f"the learning rate is below {near_zero:g} x its peak for the last {low:.0%} of the "
+                     "run: those steps learn almost nothing; shorten the run or stretch the decay",
                 dict(peak=peak, final=float(lr[-1]))),
         Finding('lr_warmup', 'pass' if warm <= max_warmup else 'warn', warm, (0, max_warmup),
-                '' if warm <= max_warmup else f"the learning rate peaks only after {warm:.0%} of the run: lower pct_start",
+                '' if warm <= max_warmup
+                else f"the learning rate peaks only after {warm:.0%} of the run: lower pct_start",
                 dict(start=float(lr[0]), peak=peak))], title='learning-rate schedule')

@@ -12,7 +12,8 @@ import numpy as np, torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from fastcore.basics import store_attr, ifnone, GetAttr
-from fastai.data.core import DataLoaders, TfmdDL, ItemTransform, Pipeline   # (fastcore's or fasttransform's, as fastai has them)
+# (fastcore's or fasttransform's, as fastai has them)
+from fastai.data.core import DataLoaders, TfmdDL, ItemTransform, Pipeline
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.tracker import EarlyStoppingCallback
@@ -24,13 +25,18 @@ __all__ = ['GhostBatchNorm', 'GhostBatchNorm1d', 'GhostBatchNorm2d', 'to_ghost_b
 
 # %% ../nbs/04_regularize.ipynb #d8fc7ee0
 class GhostBatchNorm(nn.modules.batchnorm._BatchNorm):
-    "BatchNorm whose training statistics come from each virtual batch of `virtual_bs` items (Hoffer et al. 2017)"
+    """BatchNorm whose training statistics come from each virtual batch of `virtual_bs` items (Hoffer et al.
+    2017)"""
     def __init__(self, num_features:int, # channels C of the (N, C, ...) input
                  virtual_bs:int=32, # items per virtual ("ghost") batch
-                 eps:float=1e-5, momentum:float|None=0.1, affine:bool=True, track_running_stats:bool=True, device=None, dtype=None,
-                 strided:bool=False # virtual batch k is items k, k+n, k+2n... (no copies) instead of a contiguous chunk
+                 eps:float=1e-5, momentum:float|None=0.1, affine:bool=True, track_running_stats:bool=True,
+                 device=None, dtype=None,
+                 # virtual batch k is items k, k+n, k+2n... (no copies) instead of a contiguous chunk
+                 strided:bool=False
                 ):
-        if virtual_bs < 2: raise RecipeError(f"virtual_bs={virtual_bs} is too small", "pass virtual_bs >= 2: a batch of one has no batch statistics")
+        if virtual_bs < 2:
+            raise RecipeError(f"virtual_bs={virtual_bs} is too small",
+                              "pass virtual_bs >= 2: a batch of one has no batch statistics")
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device=device, dtype=dtype)
         self.virtual_bs,self.strided = virtual_bs,strided
 
@@ -55,11 +61,13 @@ class GhostBatchNorm(nn.modules.batchnorm._BatchNorm):
     def _norm_chunks(self, x, n):
         "BatchNorm in training mode on each of the `n` equal chunks of `x` in turn, as one call"
         v, C = x.shape[0] // n, self.num_features
-        # (n*v, C, ...) -> (v, n*C, L): one batch norm in which channel k*C+c is channel c of chunk k;
-        # strided chunks (item i in chunk i % n) are already laid out that way, contiguous ones need a transposed copy
-        xs = x.reshape(v, n * C, -1) if self.strided else x.reshape(n, v, C, -1).transpose(0, 1).reshape(v, n * C, -1)
+        # (n*v, C, ...) -> (v, n*C, L): one batch norm in which channel k*C+c is channel c of chunk k; strided
+        # chunks (item i in chunk i % n) are already laid out that way, contiguous ones need a transposed copy
+        xs = (x.reshape(v, n * C, -1) if self.strided
+              else x.reshape(n, v, C, -1).transpose(0, 1).reshape(v, n * C, -1))
         # with momentum 1 these buffers come back holding each chunk's mean and unbiased variance
-        st = [torch.zeros(n * C, device=x.device, dtype=self.running_mean.dtype), torch.ones(n * C, device=x.device, dtype=self.running_var.dtype)] \
+        st = [torch.zeros(n * C, device=x.device, dtype=self.running_mean.dtype),
+              torch.ones(n * C, device=x.device, dtype=self.running_var.dtype)] \
              if self.track_running_stats else [None, None]
         w, b = (self.weight.repeat(n), self.bias.repeat(n)) if self.affine else (None, None)
         y = F.batch_norm(xs, *st, w, b, True, 1.0, self.eps)
@@ -71,13 +79,18 @@ class GhostBatchNorm(nn.modules.batchnorm._BatchNorm):
         "The running statistics `nn.BatchNorm` reaches after seeing the n chunks in turn, in one step"
         n, t = mean.shape[0], self.num_batches_tracked
         if self.momentum is None:  # cumulative average: r_{t+n} = (t r_t + sum_k s_k) / (t + n)
-            for r, s in ((self.running_mean, mean), (self.running_var, var)): r.mul_(t).add_(s.sum(0)).div_(t + n)
+            for r, s in ((self.running_mean, mean), (self.running_var, var)):
+                r.mul_(t).add_(s.sum(0)).div_(t + n)
         else:  # n exponential updates in a row: r <- (1-m)^n r + sum_k m (1-m)^(n-1-k) s_k
-            w = self.momentum * (1 - self.momentum) ** torch.arange(n - 1, -1, -1, device=mean.device, dtype=mean.dtype)
-            for r, s in ((self.running_mean, mean), (self.running_var, var)): r.mul_((1 - self.momentum) ** n).add_(w @ s)
+            w = self.momentum * (1 - self.momentum) ** torch.arange(n - 1, -1, -1, device=mean.device,
+                                                                    dtype=mean.dtype)
+            for r, s in ((self.running_mean, mean), (self.running_var, var)):
+                r.mul_((1 - self.momentum) ** n).add_(w @ s)
         t.add_(n)
 
-    def extra_repr(self): return f"{super().extra_repr()}, virtual_bs={self.virtual_bs}" + (", strided=True" if self.strided else '')
+    def extra_repr(self):
+        return f"{super().extra_repr()}, virtual_bs={self.virtual_bs}" + (", strided=True" if self.strided
+                                                                          else '')
 
 class GhostBatchNorm1d(nn.BatchNorm1d, GhostBatchNorm):
     "`GhostBatchNorm` for (N, C) or (N, C, L) inputs; an `nn.BatchNorm1d`"
@@ -92,13 +105,18 @@ def to_ghost_bn(model:nn.Module, # its `BatchNorm1d`/`BatchNorm2d` layers become
                 virtual_bs:int=32, # items per virtual batch
                 strided:bool=False # virtual batches of every n-th item, no copies (see `GhostBatchNorm`)
                ) -> nn.Module:
-    "Turn every `nn.BatchNorm1d`/`nn.BatchNorm2d` of `model` into its `GhostBatchNorm`, keeping parameters and running statistics"
-    if virtual_bs < 2: raise RecipeError(f"virtual_bs={virtual_bs} is too small", "pass virtual_bs >= 2: a batch of one has no batch statistics")
+    """Turn every `nn.BatchNorm1d`/`nn.BatchNorm2d` of `model` into its `GhostBatchNorm`, keeping parameters
+    and running statistics"""
+    if virtual_bs < 2:
+        raise RecipeError(f"virtual_bs={virtual_bs} is too small",
+                          "pass virtual_bs >= 2: a batch of one has no batch statistics")
     bns = [m for m in model.modules() if type(m) in _GHOST or isinstance(m, GhostBatchNorm)]
     if not bns: raise RecipeError(f"{type(model).__name__} has no BatchNorm1d/BatchNorm2d layer",
-                                  "add batch norm to the model (e.g. fastai's ConvLayer) before making it ghost")
+                                  "add batch norm to the model (e.g. fastai's ConvLayer) before making it "
+                                  "ghost")
     for m in bns:
-        # swapping the class keeps the very same parameters and buffers, so an optimizer built on them still works
+        # swapping the class keeps the very same parameters and buffers, so an optimizer built on them still
+        # works
         if not isinstance(m, GhostBatchNorm): m.__class__ = _GHOST[type(m)]
         m.virtual_bs,m.strided = virtual_bs,strided
     return model
@@ -108,7 +126,8 @@ def _first_layer(model):
     "The first `Conv2d` or `Linear` of `model`"
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)): return m
-    raise RecipeError(f"{type(model).__name__} has no Conv2d or Linear layer", "pass a model whose input goes through a Conv2d or a Linear layer")
+    raise RecipeError(f"{type(model).__name__} has no Conv2d or Linear layer",
+                      "pass a model whose input goes through a Conv2d or a Linear layer")
 
 def _filters(learn, shape=None):
     "The first layer's weights as a stack of 2D images (n, h, w), or `None` when they have no image layout"
@@ -123,7 +142,8 @@ def _filters(learn, shape=None):
 
 def smoothness(f:torch.Tensor # filters, shape (n, h, w)
               ) -> float:
-    "1 - mean squared difference of neighbouring weights / (2 x mean squared weight): ~0 for noise, ~1 for smooth filters"
+    """1 - mean squared difference of neighbouring weights / (2 x mean squared weight): ~0 for noise, ~1 for
+    smooth filters"""
     dx, dy = f[:, :, 1:] - f[:, :, :-1], f[:, 1:] - f[:, :-1]
     msd = (dx.pow(2).sum() + dy.pow(2).sum()) / (dx.numel() + dy.numel())
     return (1 - msd / (2 * f.pow(2).mean())).item()
@@ -131,25 +151,32 @@ def smoothness(f:torch.Tensor # filters, shape (n, h, w)
 # %% ../nbs/04_regularize.ipynb #0dce510a
 def check_first_layer(learn:Learner,
                       threshold:float=0.1, # below this the first-layer weights count as noise
-                      shape:tuple=None # (h, w) of the input image behind a Linear first layer; default: from one item
+                      # (h, w) of the input image behind a Linear first layer; default: from one item
+                      shape:tuple=None
                      ) -> Finding:
     "Do the first layer's filters have spatial structure, or do they look like noise?"
     with preserve_state(learn):
         layer, f = _filters(check_learner(learn, need_valid=False), shape)
     if f is None or min(f.shape[1:]) < 2:
-        return Finding('first_layer_structure', 'skip', advice=f"the first layer ({type(layer).__name__}) has no 2D layout to judge; pass shape=(h, w)")
+        return Finding('first_layer_structure', 'skip',
+                       advice=f"the first layer ({type(layer).__name__}) has no 2D layout to judge; pass "
+                              "shape=(h, w)")
     s = smoothness(f)
     ok = s >= threshold
     return Finding('first_layer_structure', 'pass' if ok else 'warn', value=s, expected=f'>= {threshold}',
-                   advice='' if ok else 'first-layer weights look like noise: train longer, lower the learning rate, add weight decay, or check the inputs',
-                   details=dict(layer=type(layer).__name__, n_filters=f.shape[0], filter_shape=tuple(f.shape[1:])))
+                   advice='' if ok
+                   else 'first-layer weights look like noise: train longer, lower the learning rate, add '
+                        'weight decay, or check the inputs',
+                   details=dict(layer=type(layer).__name__, n_filters=f.shape[0],
+                                filter_shape=tuple(f.shape[1:])))
 
 # %% ../nbs/04_regularize.ipynb #0c52e9aa
 def plot_first_layer(learn:Learner,
                      n:int=32, # show at most this many filters
                      shape:tuple=None, # (h, w) of the input image behind a Linear first layer
                      ncols:int=8, figsize=None):
-    "Show the first layer's filters as images (conv, or linear on images), else its weight matrix as a heat map"
+    """Show the first layer's filters as images (conv, or linear on images), else its weight matrix as a heat
+    map"""
     import matplotlib.pyplot as plt
     layer, f = _filters(check_learner(learn, need_valid=False), shape)
     if f is None or min(f.shape[1:]) < 2:
@@ -185,7 +212,8 @@ class _AppendIds(ItemTransform):
     def encodes(self, b): return (*b, torch.as_tensor(self.dl._ids, device=b[0].device))
 
 def _tab_with_ids(dl):
-    "A tabular loader (it reads rows as a DataFrame, not item by item) whose batches end with the ids of their rows"
+    """A tabular loader (it reads rows as a DataFrame, not item by item) whose batches end with the ids of
+    their rows"""
     new = dl.new()
     read = new.create_batch
     def create_batch(b): new._ids = list(b); return read(b)
@@ -197,37 +225,48 @@ def _tab_with_ids(dl):
 def with_indices(dls:DataLoaders) -> DataLoaders:
     "New `DataLoaders` whose training batches end with the sample ids (for `SampleScores`); valid untouched"
     dl = dls.train
-    if hasattr(dl.dataset, 'iloc') and type(dl).create_batch is not TfmdDL.create_batch: train = _tab_with_ids(dl)
+    if hasattr(dl.dataset, 'iloc') and type(dl).create_batch is not TfmdDL.create_batch:
+        train = _tab_with_ids(dl)
     else: train = dl.new(dataset=IndexedDataset(_unindexed(dl.dataset)))
     return DataLoaders(train, *dls.loaders[1:], path=dls.path, device=dls.device)
 
 # %% ../nbs/04_regularize.ipynb #e3a45464
 class SampleScores(Callback):
-    "Per-sample loss, EL2N and forgetting events, read off the training forward pass of the first `epochs` epochs"
+    """Per-sample loss, EL2N and forgetting events, read off the training forward pass of the first `epochs`
+    epochs"""
     order = -5  # strip the ids before any other callback sees the batch
     def __init__(self, epochs:int=None): # record during the first `epochs` epochs (default: all)
         store_attr()
 
     def before_fit(self):
         if not isinstance(self.dls.train.dataset, IndexedDataset):
-            raise RecipeError("the training DataLoader does not yield sample ids", "wrap the loaders first: Learner(with_indices(dls), ...)")
-        if loss_kind(self.learn) != 'ce': raise RecipeError("SampleScores needs a single-label classifier", "train with CrossEntropyLossFlat")
-        n, e, dev = len(self.dls.train.dataset), min(ifnone(self.epochs, self.n_epoch), self.n_epoch), self.dls.device
+            raise RecipeError("the training DataLoader does not yield sample ids",
+                              "wrap the loaders first: Learner(with_indices(dls), ...)")
+        if loss_kind(self.learn) != 'ce':
+            raise RecipeError("SampleScores needs a single-label classifier",
+                              "train with CrossEntropyLossFlat")
+        n, e, dev = (len(self.dls.train.dataset), min(ifnone(self.epochs, self.n_epoch), self.n_epoch),
+                     self.dls.device)
         z = partial(torch.zeros, device=dev)
         self.loss_hist,self.el2n_hist,self.seen = z(e, n),z(e, n),z(e, n, dtype=torch.bool)
-        self.correct,self.learned,self.forgets = z(n, dtype=torch.bool),z(n, dtype=torch.bool),z(n, dtype=torch.long)
+        self.correct,self.learned,self.forgets = (z(n, dtype=torch.bool),z(n, dtype=torch.bool),
+                                                  z(n, dtype=torch.long))
 
     def before_batch(self):
         if not isinstance(self.dl.dataset, IndexedDataset): return
-        if len(self.yb) < 2: raise RecipeError("the training batches carry no sample ids (a language model's loader cuts one stream of text into "
-                                               "windows: they are not items)", "score items of a single-label classifier")
+        if len(self.yb) < 2:
+            raise RecipeError("the training batches carry no sample ids (a language model's loader cuts one "
+                              "stream of text into windows: they are not items)",
+                              "score items of a single-label classifier")
         *yb, self.ids = self.yb; self.learn.yb = tuple(yb)
 
     def after_loss(self):
         if not self.training or self.epoch >= len(self.loss_hist): return
-        pred, y, i, e = self.pred.detach().float().as_subclass(Tensor), self.yb[0].as_subclass(Tensor), self.ids, self.epoch
+        pred, y, i, e = (self.pred.detach().float().as_subclass(Tensor), self.yb[0].as_subclass(Tensor),
+                         self.ids, self.epoch)
         if pred.ndim != 2 or y.numel() != len(pred):   # shapes are known on the host: no sync
-            raise RecipeError(f"SampleScores needs one class per item, got predictions {tuple(pred.shape)} for targets {tuple(y.shape)} "
+            raise RecipeError(f"SampleScores needs one class per item, got predictions {tuple(pred.shape)} "
+                              f"for targets {tuple(y.shape)} "
                               "(a mask or a sequence per item?)", "score items of a single-label classifier")
         y = y.reshape(-1).long()   # fastai's tabular targets come as a column
         p = pred.softmax(-1)
@@ -266,24 +305,33 @@ _HOWS = ('hard', 'easy', 'random')
 def prune(dls:DataLoaders,
           scores=None, # a `SampleScores` after a fit, or one score per training item
           keep:float=0.5, # fraction of the training items to keep
-          how:str='hard', # keep the highest scores ('hard'), the lowest ('easy'), or a random subset ('random')
+          # keep the highest scores ('hard'), the lowest ('easy'), or a random subset ('random')
+          how:str='hard',
           by:str='el2n', # which score of a `SampleScores`: 'el2n', 'mean_loss' or 'forgetting'
           seed:int=0 # for 'random' and for breaking ties
          ) -> DataLoaders:
-    "New `DataLoaders` that train on the chosen fraction of the training items; the validation set is untouched"
+    """New `DataLoaders` that train on the chosen fraction of the training items; the validation set is
+    untouched"""
     if how not in _HOWS: raise RecipeError(f"how={how!r} is not a pruning rule", f"pass one of {_HOWS}")
-    if not 0 < keep <= 1: raise RecipeError(f"keep={keep} is not a fraction", "pass 0 < keep <= 1, e.g. keep=0.5")
+    if not 0 < keep <= 1:
+        raise RecipeError(f"keep={keep} is not a fraction", "pass 0 < keep <= 1, e.g. keep=0.5")
     ds = _unindexed(dls.train.dataset)
     n, k = len(ds), max(1, round(keep * len(ds)))
     g = torch.Generator().manual_seed(seed)
     perm = torch.randperm(n, generator=g)
     if how == 'random': idxs = perm[:k]
     else:
-        if scores is None: raise RecipeError(f"how={how!r} needs scores", "pass scores=SampleScores after a fit, or how='random'")
-        s = torch.as_tensor(getattr(scores, by) if isinstance(scores, SampleScores) else scores, dtype=torch.float).detach().cpu()
-        if s.shape != (n,): raise RecipeError(f"got {tuple(s.shape)} scores for {n} training items", "pass one score per training item, in dataset order")
+        if scores is None:
+            raise RecipeError(f"how={how!r} needs scores",
+                              "pass scores=SampleScores after a fit, or how='random'")
+        s = torch.as_tensor(getattr(scores, by) if isinstance(scores, SampleScores)
+                            else scores, dtype=torch.float).detach().cpu()
+        if s.shape != (n,):
+            raise RecipeError(f"got {tuple(s.shape)} scores for {n} training items",
+                              "pass one score per training item, in dataset order")
         s = torch.nan_to_num(s, nan=s.nanmedian().item())  # never seen: neither hard nor easy
-        order = perm[torch.sort(s[perm], descending=how == 'hard', stable=True).indices]  # ties in random order
+        # ties in random order
+        order = perm[torch.sort(s[perm], descending=how == 'hard', stable=True).indices]
         idxs = order[:k]
     train = dls.train.new(dataset=_Subset(ds, idxs.sort().values.tolist()))
     return DataLoaders(train, *dls.loaders[1:], path=dls.path, device=dls.device)
@@ -291,11 +339,16 @@ def prune(dls:DataLoaders,
 # %% ../nbs/04_regularize.ipynb #a2dd40fd
 def early_stop_epoch(values:list, # `learn.recorder.values`: one row per epoch
                      metric_names:list, # `learn.recorder.metric_names`
-                     monitor:str='valid_loss', comp=None, min_delta:float=0., patience:int=1 # as `EarlyStoppingCallback`
+                     # as `EarlyStoppingCallback`
+                     monitor:str='valid_loss', comp=None, min_delta:float=0., patience:int=1
                     ):
-    "The epoch at which fastai's `EarlyStoppingCallback` would stop a run that recorded `values` (None: it runs on), and the best epoch"
-    if monitor not in list(metric_names)[1:]: raise RecipeError(f"{monitor!r} was not recorded", f"monitor one of {[n for n in list(metric_names)[1:] if n != 'time']}")
-    # replay the recorded epochs through fastai's own callback, on a stand-in learner holding the recorder's values
+    """The epoch at which fastai's `EarlyStoppingCallback` would stop a run that recorded `values` (None: it
+    runs on), and the best epoch"""
+    if monitor not in list(metric_names)[1:]:
+        raise RecipeError(f"{monitor!r} was not recorded",
+                          f"monitor one of {[n for n in list(metric_names)[1:] if n != 'time']}")
+    # replay the recorded epochs through fastai's own callback, on a stand-in learner holding the recorder's
+    # values
     rec = SimpleNamespace(metric_names=list(metric_names), values=[])
     es = EarlyStoppingCallback(monitor=monitor, comp=comp, min_delta=min_delta, patience=patience)
     es.learn = SimpleNamespace(recorder=rec, epoch=0)
@@ -311,15 +364,18 @@ def early_stop_epoch(values:list, # `learn.recorder.values`: one row per epoch
 
 # %% ../nbs/04_regularize.ipynb #e385a737
 def generalization_gap(learn:Learner,
-                       monitor:str='valid_loss', comp=None, min_delta:float=0., patience:int=1, # as `EarlyStoppingCallback`
+                       # as `EarlyStoppingCallback`
+                       monitor:str='valid_loss', comp=None, min_delta:float=0., patience:int=1,
                        plot:bool=True, ax=None) -> Finding:
     "Train vs valid loss per epoch of the last fit, and where `EarlyStoppingCallback` would have stopped it"
     rec = getattr(learn, 'recorder', None)
     names = list(getattr(rec, 'metric_names', []))
     if not getattr(rec, 'values', None) or 'valid_loss' not in names:
-        raise RecipeError("the learner has no recorded epochs with a validation loss", "fit it first, with a validation set")
+        raise RecipeError("the learner has no recorded epochs with a validation loss",
+                          "fit it first, with a validation set")
     i_tr, i_va = names.index('train_loss') - 1, names.index('valid_loss') - 1
-    train, valid = np.array([row[i_tr] for row in rec.values], float), np.array([row[i_va] for row in rec.values], float)
+    train, valid = np.array([row[i_tr] for row in rec.values], float), np.array([row[i_va]
+                                                                                 for row in rec.values], float)
     stop, best = early_stop_epoch(rec.values, names, monitor, comp, min_delta, patience)
     gap = valid - train
     if plot:
@@ -329,9 +385,14 @@ def generalization_gap(learn:Learner,
         ax.plot(ep, train, 'o-', label='train loss'); ax.plot(ep, valid, 'o-', label='valid loss')
         ax.fill_between(ep, train, valid, alpha=0.15, label='generalization gap')
         if best is not None: ax.plot(best, valid[best], 'k*', ms=12, label=f'best {monitor} (epoch {best})')
-        if stop is not None: ax.axvline(stop, color='r', ls='--', label=f'early stopping (patience={patience}) stops here')
+        if stop is not None:
+            ax.axvline(stop, color='r', ls='--', label=f'early stopping (patience={patience}) stops here')
         ax.set_xlabel('epoch'); ax.set_ylabel('loss'); ax.legend(fontsize=8)
-    d = dict(stop_epoch=stop, best_epoch=best, train_loss=train.tolist(), valid_loss=valid.tolist(), gap=gap.tolist())
-    if stop is None: return Finding('generalization_gap', 'pass', value=float(gap[-1]), expected=f'{monitor} still improving', details=d)
+    d = dict(stop_epoch=stop, best_epoch=best, train_loss=train.tolist(), valid_loss=valid.tolist(),
+             gap=gap.tolist())
+    if stop is None:
+        return Finding('generalization_gap', 'pass', value=float(gap[-1]),
+                       expected=f'{monitor} still improving', details=d)
     return Finding('generalization_gap', 'warn', value=float(gap[-1]), expected=f'{monitor} still improving',
-                   advice=f"{monitor} stopped improving at epoch {best}: add EarlyStoppingCallback(patience={patience}) or regularise", details=d)
+                   advice=f"{monitor} stopped improving at epoch {best}: add "
+                          f"EarlyStoppingCallback(patience={patience}) or regularise", details=d)

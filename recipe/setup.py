@@ -42,7 +42,8 @@ def _kind(learn, y):
     except RecipeError: return _guess_kind(y)
 
 def _class_axis(learn, out, y):
-    "The class axis of `out` for integer targets `y`: the loss's own `axis` when it fits, else 1 (N,C,...) or the last (N,T,V)"
+    """The class axis of `out` for integer targets `y`: the loss's own `axis` when it fits, else 1 (N,C,...)
+    or the last (N,T,V)"""
     cands = [getattr(o, 'axis', None) for o in _lf_parts(learn.loss_func)] + [1, -1]
     for a in cands:
         if a is None or out.ndim < 2 or not -out.ndim <= a < out.ndim: continue
@@ -50,12 +51,14 @@ def _class_axis(learn, out, y):
     return None
 
 def _perfect(kind, out, y, axis=None, big:float=10.):
-    "Outputs in the format of `out` that predict the targets `y` exactly, or None when their shapes do not allow it"
+    """Outputs in the format of `out` that predict the targets `y` exactly, or None when their shapes do not
+    allow it"""
     y = y.as_subclass(torch.Tensor)
     if kind == 'ce':
         if axis is None: return None
         c = out.shape[axis]
-        t = y.reshape(out.shape[:axis] + out.shape[axis+1:]).long().clamp(0, c - 1)   # (an ignored index -100 gets any class)
+        # (an ignored index -100 gets any class)
+        t = y.reshape(out.shape[:axis] + out.shape[axis+1:]).long().clamp(0, c - 1)
         return (F.one_hot(t, c).movedim(-1, axis) * big).to(out.dtype)
     if y.numel() != out.numel(): return None
     y = y.reshape(out.shape).to(out.dtype)
@@ -73,7 +76,8 @@ def _batch(l, dl=None):
     return _split(l.dls, _batches(ifnone(dl, l.dls.train), 1)[0])
 
 def _perfect_batch(l, dl=None):
-    "`(xb, yb, out, kind, perfect, idx)` for the first batch of `dl`: the model's outputs, perfect ones and a shuffle of the batch; else why not"
+    """`(xb, yb, out, kind, perfect, idx)` for the first batch of `dl`: the model's outputs, perfect ones and
+    a shuffle of the batch; else why not"""
     m = l.model.eval()
     xb, yb = _batch(l, dl)
     with torch.no_grad(): out = _forward(m, xb)
@@ -82,15 +86,20 @@ def _perfect_batch(l, dl=None):
     if not isinstance(out, torch.Tensor) or out.ndim == 0 or out.shape[0] != y.shape[0]:
         return "the model's output has no batch dimension matching the targets'"
     perfect, idx = _perfect_and_shuffled(l, kind, out, y)
-    if perfect is None: return f"cannot build perfect {kind} outputs of shape {tuple(out.shape)} from targets of shape {tuple(y.shape)}"
+    if perfect is None:
+        return (f"cannot build perfect {kind} outputs of shape {tuple(out.shape)} from targets of shape "
+                f"{tuple(y.shape)}")
     return xb, yb, out, kind, perfect, idx
 
 # %% ../nbs/02a_setup.ipynb #f432cd07
 def check_learning_rate(learn:Learner, # the learner to check (it is left unchanged)
-                        low:float=3e-4, # warn when the median weight layer moves less than this fraction of its norm in a step...
+                        # warn when the median weight layer moves less than this fraction of its norm in a
+                        # step...
+                        low:float=3e-4,
                         high:float=10. # ...or more than this
                        ) -> Finding:
-    "One step of the learner's own optimizer at its own learning rate: how far does it move each weight layer, relative to its size?"
+    """One step of the learner's own optimizer at its own learning rate: how far does it move each weight
+    layer, relative to its size?"""
     name = 'learning_rate'
     lr = _max_lr(learn.lr)
     with _checking(learn) as l:
@@ -100,7 +109,8 @@ def check_learning_rate(learn:Learner, # the learner to check (it is left unchan
         opt.clear_state()
         opt.set_hypers(lr=learn.lr)   # as `fit` does: a `slice` spreads over the parameter groups
         hyp = opt.hypers[-1]
-        if 'wd' in hyp: opt.set_hypers(wd=0.)   # the decay's pull is check_weight_decay's: here the gradient step alone
+        # the decay's pull is check_weight_decay's: here the gradient step alone
+        if 'wd' in hyp: opt.set_hypers(wd=0.)
         in_opt = {id(p) for pl in opt.param_lists for p in pl}
         ws = [(n, p) for n, p in m.named_parameters() if p.requires_grad and p.ndim >= 2 and id(p) in in_opt]
         if not ws: return Finding(name, 'skip', advice='no trainable weight matrix in the optimizer')
@@ -110,27 +120,36 @@ def check_learning_rate(learn:Learner, # the learner to check (it is left unchan
         l.loss_func(_forward(m, xb), *yb).backward()
         opt.step()
         ratios = {n: ((p.detach() - b).float().norm() / b.float().norm()).item()
-                  for (n, p), b in zip(ws, before) if b.float().norm() > 0 and p.grad is not None and p.grad.any()}
+                  for (n, p),
+                  b in zip(ws, before) if b.float().norm() > 0 and p.grad is not None and p.grad.any()}
     if not ratios: return Finding(name, 'skip', advice='no weight matrix got a gradient in the first step')
     # momentum without bias correction (SGD's) builds up to 1/(1-mom) times the first step
     mult = 1 / (1 - hyp['mom']) if 'mom' in hyp and 'sqr_mom' not in hyp and hyp['mom'] < 1 else 1.
     r = {k: v * mult for k, v in ratios.items()}
     med = float(np.median(list(r.values())))
     det = dict(lr=lr, per_layer=r, momentum_multiplier=mult, optimizer=_opt_name(learn))
-    if not math.isfinite(med): return Finding(name, 'skip', advice='the step made the weights non-finite (NaN or inf in the inputs, targets or loss?)', details=det)
+    if not math.isfinite(med):
+        return Finding(name, 'skip',
+                       advice='the step made the weights non-finite (NaN or inf in the inputs, targets or '
+                              'loss?)', details=det)
     val, exp = med, (low, high)
     if med < low:
         return Finding(name, 'warn', val, exp, details=det,
-                       advice=f"a step of {det['optimizer']} at lr {lr:g} moves the median weight layer by {med:.2g} of its norm (healthy setups: 1e-3 to 1): raise the learning rate (learn.lr_find())")
+                       advice=f"a step of {det['optimizer']} at lr {lr:g} moves the median weight layer by "
+                              f"{med:.2g} of its norm (healthy setups: 1e-3 to 1): raise the learning rate "
+                              "(learn.lr_find())")
     if med > high:
         return Finding(name, 'warn', val, exp, details=det,
-                       advice=f"a step of {det['optimizer']} at lr {lr:g} moves the median weight layer by {med:.2g} times its norm: lower the learning rate (learn.lr_find())"
-                              + ('' if 'sqr_mom' in hyp else ", or use Adam, whose steps do not grow with the gradient"))
+                       advice=f"a step of {det['optimizer']} at lr {lr:g} moves the median weight layer by "
+                              f"{med:.2g} times its norm: lower the learning rate (learn.lr_find())"
+                              + ('' if 'sqr_mom' in hyp
+                                 else ", or use Adam, whose steps do not grow with the gradient"))
     return Finding(name, 'pass', val, exp, details=det)
 
 # %% ../nbs/02a_setup.ipynb #de138d7d
 def check_weight_decay(learn:Learner, # the learner to check (it is left unchanged)
-                       min_steps:int=50 # warn when decay alone halves the weights in fewer steps than this, or than one epoch
+                       # warn when decay alone halves the weights in fewer steps than this, or than one epoch
+                       min_steps:int=50
                       ) -> Finding:
     "How fast decoupled weight decay alone shrinks the weights: each step multiplies them by `1 - lr*wd`"
     name = 'weight_decay'
@@ -139,34 +158,42 @@ def check_weight_decay(learn:Learner, # the learner to check (it is left unchang
     with preserve_state(learn):
         if learn.opt is None: learn.create_opt()
         hyps = list(learn.opt.hypers)
-        cbs = [getattr(c, '__name__', getattr(getattr(c, 'func', None), '__name__', '')) for c in getattr(learn.opt, 'cbs', [])]
+        cbs = [getattr(c, '__name__', getattr(getattr(c, 'func', None), '__name__', ''))
+               for c in getattr(learn.opt, 'cbs', [])]
     if not any('wd' in h for h in hyps) and learn.wd is None:
         return Finding(name, 'skip', advice="the optimizer has no weight decay hyper-parameter 'wd'")
     wd = float(learn.wd) if learn.wd is not None else max(float(h.get('wd', 0)) for h in hyps)
     epoch = len(learn.dls.train)
     bound = max(epoch, min_steps)
     decay = lr * wd
-    det = dict(lr=lr, wd=wd, per_step=decay, epoch_batches=epoch, decoupled='weight_decay' in cbs, from_learner=learn.wd is not None)
-    if decay <= 0: return Finding(name, 'pass', float('inf'), f"> {bound} steps", details=det, advice='no weight decay')
+    det = dict(lr=lr, wd=wd, per_step=decay, epoch_batches=epoch, decoupled='weight_decay' in cbs,
+               from_learner=learn.wd is not None)
+    if decay <= 0:
+        return Finding(name, 'pass', float('inf'), f"> {bound} steps", details=det, advice='no weight decay')
     if decay >= 1:
         return Finding(name, 'fail', 0., f"> {bound} steps", details=det,
-                       advice=f"lr*wd = {lr:g}*{wd:g} = {decay:.3g}: each step multiplies the weights by {1-decay:.3g}, wiping them out; lower wd (0.01 to 0.1 is usual)")
+                       advice=f"lr*wd = {lr:g}*{wd:g} = {decay:.3g}: each step multiplies the weights by "
+                              f"{1-decay:.3g}, wiping them out; lower wd (0.01 to 0.1 is usual)")
     half = math.log(2) / -math.log1p(-decay)
     det['half_life_steps'] = half
     if half < bound:
         return Finding(name, 'warn', round(half, 1), f"> {bound} steps", details=det,
-                       advice=f"weight decay {wd:g} at lr {lr:g} halves the weights every {half:.3g} steps (an epoch is {epoch} batches): "
-                              "it pulls them to zero faster than the gradient can move them; lower wd (0.01 to 0.1 is usual)")
+                       advice=f"weight decay {wd:g} at lr {lr:g} halves the weights every {half:.3g} steps "
+                              f"(an epoch is {epoch} batches): "
+                              "it pulls them to zero faster than the gradient can move them; lower wd (0.01 "
+                              "to 0.1 is usual)")
     return Finding(name, 'pass', round(half, 1), f"> {bound} steps", details=det)
 
 # %% ../nbs/02a_setup.ipynb #2c122cb1
 def _dropouts(model):
-    "Name, class and `p` of every dropout module: torch's, fastai's (`RNNDropout`, `WeightDropout`, `EmbeddingDropout`), or any with 'Dropout' in its class name and a float `p`"
+    """Name, class and `p` of every dropout module: torch's, fastai's (`RNNDropout`, `WeightDropout`,
+    `EmbeddingDropout`), or any with 'Dropout' in its class name and a float `p`"""
     res = []
     for n, mod in model.named_modules():
         for k in ('p', 'weight_p', 'embed_p'):
             v = getattr(mod, k, None)
-            if 'dropout' in type(mod).__name__.lower() and isinstance(v, (float, int)) and not isinstance(v, bool) and 0 <= v <= 1:
+            if ('dropout' in type(mod).__name__.lower() and isinstance(v, (float, int))
+                and not isinstance(v, bool) and 0 <= v <= 1):
                 res.append((n or type(mod).__name__, type(mod).__name__, float(v))); break
     return res
 
@@ -174,7 +201,8 @@ def check_dropout(learn:Learner, # the learner to check (it is left unchanged)
                   warn_at:float=0.6, # warn when a dropout layer drops more than this fraction of its units...
                   fail_at:float=0.8 # ...and fail at this fraction or more
                  ) -> Finding:
-    "Dropout probabilities that drop most of the units: PyTorch's `p` is the probability to *drop*, TensorFlow 1's `keep_prob` the probability to keep"
+    """Dropout probabilities that drop most of the units: PyTorch's `p` is the probability to *drop*,
+    TensorFlow 1's `keep_prob` the probability to keep"""
     name = 'dropout'
     check_learner(learn)
     ds = _dropouts(learn.model)
@@ -184,9 +212,11 @@ def check_dropout(learn:Learner, # the learner to check (it is left unchanged)
     exp = f"p <= {warn_at:g}"
     if top <= warn_at: return Finding(name, 'pass', top, exp, details=det)
     hi = [(n, c, p) for n, c, p in ds if p > warn_at]
-    show = ', '.join(f"{n} ({c}, p={p:g})" for n, c, p in hi[:4]) + (f" and {len(hi)-4} more" if len(hi) > 4 else '')
+    show = ', '.join(f"{n} ({c}, p={p:g})" for n, c, p in hi[:4]) + (f" and {len(hi)-4} more" if len(hi) > 4
+                                                                     else '')
     return Finding(name, 'fail' if top >= fail_at else 'warn', top, exp, details=det,
-                   advice=f"dropout drops {top:.0%} of the units in {show}: p is the probability to DROP a unit, not TensorFlow 1's keep_prob; "
+                   advice=f"dropout drops {top:.0%} of the units in {show}: p is the probability to DROP a "
+                          "unit, not TensorFlow 1's keep_prob; "
                           f"pass 1-p (e.g. {1-top:.2g}) if a keep probability was meant")
 
 # %% ../nbs/02a_setup.ipynb #21808b7b
@@ -194,9 +224,11 @@ def _is_nll(lf):
     return any(isinstance(o, nn.NLLLoss) or getattr(o, '__name__', '') == 'nll_loss' for o in _lf_parts(lf))
 
 def check_loss_function(learn:Learner, # the learner to check (it is left unchanged)
-                        lse_tol:float=1e-2 # with `NLLLoss`, the outputs' log-sum-exp over the classes must be within this of 0
+                        # with `NLLLoss`, the outputs' log-sum-exp over the classes must be within this of 0
+                        lse_tol:float=1e-2
                        ) -> Finding:
-    "The loss averages over the batch (a batch given twice scores the same), and `NLLLoss` is given log-probabilities"
+    """The loss averages over the batch (a batch given twice scores the same), and `NLLLoss` is given
+    log-probabilities"""
     name = 'loss_function'
     with _checking(learn) as l:
         m = l.model.eval()
@@ -205,7 +237,8 @@ def check_loss_function(learn:Learner, # the learner to check (it is left unchan
             warnings.simplefilter('ignore')
             out = _forward(m, xb)
             if not isinstance(out, torch.Tensor) or out.ndim == 0 or out.shape[0] != yb[0].shape[0]:
-                return Finding(name, 'skip', advice="the model's output has no batch dimension matching the targets'")
+                return Finding(name, 'skip',
+                               advice="the model's output has no batch dimension matching the targets'")
             one = l.loss_func(out, *yb)
             two = l.loss_func(torch.cat([out, out]), *[torch.cat([y, y]) for y in yb])
             lf = l.loss_func
@@ -214,7 +247,8 @@ def check_loss_function(learn:Learner, # the learner to check (it is left unchan
                 ax = next((o.axis for o in _lf_parts(lf) if hasattr(o, 'axis')), 1) if out.ndim > 1 else 0
                 lse = out.float().logsumexp(ax).abs().mean().item()
     if not isinstance(one, torch.Tensor) or one.numel() != 1:
-        return Finding(name, 'skip', advice=f"the loss returns {tuple(getattr(one, 'shape', ()))} values, not one number")
+        return Finding(name, 'skip',
+                       advice=f"the loss returns {tuple(getattr(one, 'shape', ()))} values, not one number")
     one, two = one.float().item(), two.float().item()
     if not (math.isfinite(one) and math.isfinite(two)) or one == 0:
         return Finding(name, 'skip', advice=f"the loss of the untrained model is {one:g}: no ratio to judge")
@@ -222,13 +256,18 @@ def check_loss_function(learn:Learner, # the learner to check (it is left unchan
     det = dict(loss=one, loss_doubled=two, ratio=ratio, nll_logsumexp=lse)
     probs = []
     if ratio > 1.5:
-        probs.append(f"the loss of a batch given twice is {ratio:.3g} times its loss: it is summed over the batch (reduction='sum'), "
-                     "so the step grows with the batch size; use reduction='mean' (or divide the learning rate by the batch size)")
+        probs.append(f"the loss of a batch given twice is {ratio:.3g} times its loss: it is summed over the "
+                     "batch (reduction='sum'), "
+                     "so the step grows with the batch size; use reduction='mean' (or divide the learning "
+                     "rate by the batch size)")
     if lse is not None and lse > lse_tol:
-        probs.append(f"the loss is NLLLoss, which expects log-probabilities, but the outputs' logsumexp over the classes is {lse:.3g}, not 0: "
-                     "end the model with log_softmax (nn.LogSoftmax) or use CrossEntropyLoss on the raw scores")
+        probs.append(f"the loss is NLLLoss, which expects log-probabilities, but the outputs' logsumexp over "
+                     f"the classes is {lse:.3g}, not 0: "
+                     "end the model with log_softmax (nn.LogSoftmax) or use CrossEntropyLoss on the raw "
+                     "scores")
     status = 'fail' if probs else 'pass'
-    exp = 'the same loss for a batch given twice' + ('; log-probabilities for NLLLoss' if lse is not None else '')
+    exp = 'the same loss for a batch given twice' + ('; log-probabilities for NLLLoss' if lse is not None
+                                                     else '')
     return Finding(name, status, round(ratio, 4), exp, '; '.join(probs), det)
 
 # %% ../nbs/02a_setup.ipynb #0cd53f6f
@@ -240,9 +279,11 @@ def _sizes_said(msg):
     return f"targets of shape {shape(m[1])} meet outputs of shape {shape(m[2])} and broadcast"
 
 def check_loss_shape(learn:Learner, # the learner to check (it is left unchanged)
-                     rtol:float=1e-3 # perfect outputs must score lower than shuffled ones by more than this fraction
+                     # perfect outputs must score lower than shuffled ones by more than this fraction
+                     rtol:float=1e-3
                     ) -> Finding:
-    "Perfect outputs must score a lower loss against their own targets than against the targets shuffled across the batch"
+    """Perfect outputs must score a lower loss against their own targets than against the targets shuffled
+    across the batch"""
     name = 'loss_shape'
     with _checking(learn) as l:
         got = _perfect_batch(l)
@@ -250,27 +291,38 @@ def check_loss_shape(learn:Learner, # the learner to check (it is left unchanged
         xb, yb, out, kind, perfect, idx = got
         y = yb[0]
         ys = y[idx]
-        changed = (ys != y).flatten(1).any(1).float().mean().item() if y.ndim > 1 else (ys != y).float().mean().item()
-        if changed == 0: return Finding(name, 'skip', advice='every target of the batch is the same: shuffling them changes nothing')
+        changed = ((ys != y).flatten(1).any(1).float().mean().item() if y.ndim > 1
+                   else (ys != y).float().mean().item())
+        if changed == 0:
+            return Finding(name, 'skip',
+                           advice='every target of the batch is the same: shuffling them changes nothing')
         with torch.no_grad(), warnings.catch_warnings(record=True) as ws:
             warnings.simplefilter('always')
             try:
                 own = l.loss_func(perfect, *yb).float().mean().item()
                 other = l.loss_func(perfect, ys, *yb[1:]).float().mean().item()
             except Exception as e:
-                return Finding(name, 'skip', advice=f"the loss raised {type(e).__name__} on perfect outputs of shape {tuple(out.shape)}: {e}".splitlines()[0])
+                return Finding(name, 'skip',
+                               advice=f"the loss raised {type(e).__name__} on perfect outputs of shape "
+                                      f"{tuple(out.shape)}: {e}".splitlines()[0])
         said = [str(w.message) for w in ws if re.search('size|shape|broadcast', str(w.message), re.I)]
-    det = dict(kind=kind, perfect=own, shuffled=other, changed=changed, out_shape=tuple(out.shape), y_shape=tuple(y.shape), warnings=said)
+    det = dict(kind=kind, perfect=own, shuffled=other, changed=changed, out_shape=tuple(out.shape),
+               y_shape=tuple(y.shape), warnings=said)
     exp = f"below {other:.4g} (shuffled targets)"
     if not (math.isfinite(own) and math.isfinite(other)):
-        return Finding(name, 'skip', (own, other), advice='the loss of perfect or shuffled outputs is not finite', details=det)
+        return Finding(name, 'skip', (own, other),
+                       advice='the loss of perfect or shuffled outputs is not finite', details=det)
     if own >= other - rtol * abs(other):
         why = _sizes_said(said[0]) if said else None
         why = (f"inside the loss, {why} (torch warned of it)" if why else
-               f"the outputs {tuple(out.shape)} and targets {tuple(y.shape)} are probably broadcast against each other, here or inside the loss")
-        adv = (f"perfect predictions score {own:.4g}, shuffled ones {other:.4g}: the loss does not compare each prediction with its own target; "
+               f"the outputs {tuple(out.shape)} and targets {tuple(y.shape)} are probably broadcast against "
+               "each other, here or inside the loss")
+        adv = (f"perfect predictions score {own:.4g}, shuffled ones {other:.4g}: the loss does not compare "
+               "each prediction with its own target; "
                f"{why}: make the shapes match (e.g. y.view_as(out), or a fastai *Flat loss)")
-        if own > other + rtol * abs(other): adv = f"perfect predictions score a higher loss ({own:.4g}) than shuffled ones ({other:.4g}): check the loss's sign, its argument order, and the shapes it broadcasts ({why})"
+        if own > other + rtol * abs(other):
+            adv = (f"perfect predictions score a higher loss ({own:.4g}) than shuffled ones ({other:.4g}): "
+                   f"check the loss's sign, its argument order, and the shapes it broadcasts ({why})")
         return Finding(name, 'fail', (round(own, 4), round(other, 4)), exp, adv, det)
     return Finding(name, 'pass', (round(own, 4), round(other, 4)), exp, details=det)
 
@@ -279,7 +331,8 @@ def _detach(b, cpu=True, gather=True): return to_detach(b, cpu, gather=False)
 
 def _metric_value(metric, pred, xb, yb, loss):
     "The value `metric` computes from one batch, fed the way fastai's `Recorder` feeds it"
-    learn = SimpleNamespace(pred=pred, xb=xb, yb=yb, x=xb[0] if len(xb) else None, y=yb[0] if len(yb) else None, loss=loss, loss_grad=loss,
+    learn = SimpleNamespace(pred=pred, xb=xb, yb=yb, x=xb[0] if len(xb) else None,
+                            y=yb[0] if len(yb) else None, loss=loss, loss_grad=loss,
                             training=False, to_detach=_detach)
     metric.reset()
     metric.accumulate(learn)
@@ -293,7 +346,9 @@ def _metric_name(m):
 
 def check_metrics(learn:Learner, # the learner to check (it is left unchanged)
                   n_shuffles:int=10, # shuffles of the perfect predictions across the batch
-                  z:float=3., # the perfect predictions' value must lie this many standard deviations from the shuffled ones' mean...
+                  # the perfect predictions' value must lie this many standard deviations from the shuffled
+                  # ones' mean...
+                  z:float=3.,
                   rtol:float=1e-3 # ...and differ from it by more than this fraction
                  ) -> Finding:
     "Each metric must tell perfect predictions from the same predictions shuffled across the batch"
@@ -305,7 +360,9 @@ def check_metrics(learn:Learner, # the learner to check (it is left unchanged)
         if isinstance(got, str): return Finding(name, 'skip', advice=got)
         xb, yb, out, kind, perfect, idx = got
         y = yb[0]
-        if not (y[idx] != y).any(): return Finding(name, 'skip', advice='every target of the batch is the same: shuffling them changes nothing')
+        if not (y[idx] != y).any():
+            return Finding(name, 'skip',
+                           advice='every target of the batch is the same: shuffling them changes nothing')
         gen = torch.Generator().manual_seed(0)
         shuffles = [perfect[torch.randperm(len(y), generator=gen)] for _ in range(n_shuffles)]
         res, skipped = {}, {}
@@ -321,19 +378,26 @@ def check_metrics(learn:Learner, # the learner to check (it is left unchanged)
                 try: vs = [_metric_value(mt, p, xb, yb, lo) for p, lo in zip(preds, losses)]
                 except Exception as e:
                     skipped[n] = f"{type(e).__name__}: {e}".splitlines()[0]; continue
-                if any(v is None or not math.isfinite(v) for v in vs): skipped[n] = "no finite value"; continue
+                if any(v is None or not math.isfinite(v) for v in vs):
+                    skipped[n] = "no finite value"
+                    continue
                 res[n] = (vs[0], float(np.mean(vs[1:])), float(np.std(vs[1:])))
             for mt in l.metrics: mt.reset()
     det = dict(values=res, skipped=skipped, kind=kind)
-    if not res: return Finding(name, 'skip', advice=f"no metric could be computed on perfect outputs: {skipped}", details=det)
+    if not res:
+        return Finding(name, 'skip',
+                       advice=f"no metric could be computed on perfect outputs: {skipped}", details=det)
     blind = [n for n, (a, b, s) in res.items() if abs(a - b) <= max(z * s, rtol * max(abs(a), abs(b)) + 1e-9)]
     val = {n: (round(a, 4), round(b, 4)) for n, (a, b, _) in res.items()}
     exp = 'perfect and shuffled predictions score differently'
     if blind:
         n = blind[0]; a, b, _ = res[n]
         return Finding(name, 'warn', val, exp, details=det,
-                       advice=f"metric {', '.join(blind)} gives perfect predictions about the same value as shuffled ones ({a:.4g} vs {b:.4g} on average): it cannot tell right from wrong; "
-                              "check its axes (argmax over the classes, not the batch) and the shapes it compares")
+                       advice=f"metric {', '.join(blind)} gives perfect predictions about the same value as "
+                              f"shuffled ones ({a:.4g} vs {b:.4g} on average): it cannot tell right from "
+                              "wrong; "
+                              "check its axes (argmax over the classes, not the batch) and the shapes it "
+                              "compares")
     adv = f"could not compute {', '.join(skipped)} this way" if skipped else ''
     return Finding(name, 'pass', val, exp, adv, det)
 
@@ -345,11 +409,14 @@ def _class_weights(lf):
     return None
 
 def check_class_weights(learn:Learner, # the learner to check (it is left unchanged)
-                        max_slope:float=0.25, # warn when log(weight) grows with log(frequency) faster than this
-                        min_ratio:float=1.5, # judge only when the most frequent class is this many times the rarest
+                        # warn when log(weight) grows with log(frequency) faster than this
+                        max_slope:float=0.25,
+                        # judge only when the most frequent class is this many times the rarest
+                        min_ratio:float=1.5,
                         max_items:int=10_000 # training targets read to count the classes
                        ) -> Finding:
-    "Per-class loss weights must not favour the frequent classes: balancing weights fall as the frequency rises"
+    """Per-class loss weights must not favour the frequent classes: balancing weights fall as the frequency
+    rises"""
     name = 'class_weights'
     check_learner(learn)
     w = _class_weights(learn.loss_func)
@@ -359,7 +426,9 @@ def check_class_weights(learn:Learner, # the learner to check (it is left unchan
     y = y.long(); y = y[(y >= 0) & (y < len(w))]
     cnt = torch.bincount(y, minlength=len(w)).float()
     seen = (cnt > 0) & (w > 0)
-    if seen.sum() < 2: return Finding(name, 'skip', advice='fewer than two classes with a weight appear in the training targets')
+    if seen.sum() < 2:
+        return Finding(name, 'skip',
+                       advice='fewer than two classes with a weight appear in the training targets')
     f, ww = cnt[seen] / cnt.sum(), w[seen]
     lf_, lw = f.log(), ww.log()
     ratio = (f.max() / f.min()).item()
@@ -370,64 +439,85 @@ def check_class_weights(learn:Learner, # the learner to check (it is left unchan
     nm = lambda i: str(classes[i]) if i < len(classes) else str(i)
     det = dict(weights=w.tolist(), frequencies=(cnt / cnt.sum()).tolist(), slope=slope, ratio=ratio)
     exp = f"slope <= {max_slope:g} (balancing: -1)"
-    if ratio < min_ratio: return Finding(name, 'pass', round(slope, 3), exp, details=det, advice=f"the classes are about balanced (at most {ratio:.2g}:1): the weights matter little")
+    if ratio < min_ratio:
+        return Finding(name, 'pass', round(slope, 3), exp, details=det,
+                       advice=f"the classes are about balanced (at most {ratio:.2g}:1): the weights matter "
+                              "little")
     if slope > max_slope and w[common] > w[rare]:
         return Finding(name, 'warn', round(slope, 3), exp, details=det,
-                       advice=f"the class weights grow with the class frequency (most frequent class {nm(common)}: {f.max().item():.1%}, weight {w[common].item():.3g}; "
-                              f"rarest {nm(rare)}: {f.min().item():.1%}, weight {w[rare].item():.3g}): balancing weights are inverse frequencies, weight=1/freq")
+                       advice=f"the class weights grow with the class frequency (most frequent class "
+                              f"{nm(common)}: {f.max().item():.1%}, weight {w[common].item():.3g}; "
+                              f"rarest {nm(rare)}: {f.min().item():.1%}, weight {w[rare].item():.3g}): "
+                              "balancing weights are inverse frequencies, weight=1/freq")
     return Finding(name, 'pass', round(slope, 3), exp, details=det)
 
 # %% ../nbs/02a_setup.ipynb #5e8125b3
 def check_output_range(learn:Learner, # the learner to check (it is left unchanged)
                        n_batches:int=2, # training batches whose outputs are looked at
-                       min_pinned:float=0.1, # an output bound counts when at least this share of the outputs sits exactly on it...
-                       min_beyond:float=0.05, # ...and warns when this share of the training targets lies beyond it
+                       # an output bound counts when at least this share of the outputs sits exactly on it...
+                       min_pinned:float=0.1,
+                       # ...and warns when this share of the training targets lies beyond it
+                       min_beyond:float=0.05,
                        max_items:int=10_000 # training targets read
                       ) -> Finding:
-    "A regression model whose untrained outputs pile up exactly on a bound (a ReLU's 0) that many targets lie beyond"
+    """A regression model whose untrained outputs pile up exactly on a bound (a ReLU's 0) that many targets
+    lie beyond"""
     name = 'output_range'
     with _checking(learn) as l:
         y0 = _batch(l)[1][0]
         kind = _kind(l, y0)
-        if kind not in ('mse', 'l1'): return Finding(name, 'skip', advice=f"the loss is not a regression loss ({kind})")
+        if kind not in ('mse', 'l1'):
+            return Finding(name, 'skip', advice=f"the loss is not a regression loss ({kind})")
         m = l.model.eval()
         with torch.no_grad():
             outs = [_forward(m, _split(l.dls, b)[0]) for b in _batches(l.dls.train, n_batches)]
-        if not all(isinstance(o, torch.Tensor) for o in outs): return Finding(name, 'skip', advice="the model's output is not a tensor")
+        if not all(isinstance(o, torch.Tensor) for o in outs):
+            return Finding(name, 'skip', advice="the model's output is not a tensor")
         out = torch.cat([o.float().reshape(len(o), -1) for o in outs]).cpu()
         yt = _targets(l.dls, l.dls.train, max_items).float()
-    yt = yt.reshape(len(yt), -1) if yt.numel() % len(yt) == 0 and yt.numel() // len(yt) == out.shape[1] else yt.reshape(-1, 1)
+    yt = (yt.reshape(len(yt), -1) if yt.numel() % len(yt) == 0 and yt.numel() // len(yt) == out.shape[1]
+          else yt.reshape(-1, 1))
     if yt.shape[1] != out.shape[1]: out = out.reshape(-1, 1)
     found, det = [], dict(columns={})
     for c in range(out.shape[1]):
         o, t = out[:, c], yt[:, c]
         lo, hi = o.min().item(), o.max().item()
         tol = 1e-6 * (1 + max(abs(lo), abs(hi)))
-        if hi - lo <= tol: continue   # every output the same: a constant model is loss_at_init's and params_update's to judge
+        # every output the same: a constant model is loss_at_init's and params_update's to judge
+        if hi - lo <= tol: continue
         for side, v in (('below', lo), ('above', hi)):
             pinned = (o - v).abs().le(tol).float().mean().item()
-            beyond = (t < v - 1e-3 * t.std().item()).float().mean().item() if side == 'below' else (t > v + 1e-3 * t.std().item()).float().mean().item()
+            beyond = ((t < v - 1e-3 * t.std().item()).float().mean().item() if side == 'below'
+                      else (t > v + 1e-3 * t.std().item()).float().mean().item())
             det['columns'][f"{c} {side}"] = dict(bound=v, pinned=pinned, targets_beyond=beyond)
             if pinned >= min_pinned and beyond >= min_beyond: found.append((c, side, v, pinned, beyond))
     exp = f"no bound holding >= {min_pinned:.0%} of outputs with >= {min_beyond:.0%} of targets beyond"
-    if not det['columns']: return Finding(name, 'skip', advice='the untrained model gives every sample the same output', details=det)
+    if not det['columns']:
+        return Finding(name, 'skip',
+                       advice='the untrained model gives every sample the same output', details=det)
     if found:
         c, side, v, pinned, beyond = max(found, key=lambda o: o[4])
         col = f" (output {c})" if out.shape[1] > 1 else ''
-        return Finding(name, 'warn', dict(bound=round(v, 4), pinned=round(pinned, 3), targets_beyond=round(beyond, 3)), exp, details=det,
-                       advice=f"{pinned:.0%} of the untrained model's outputs{col} sit exactly at {v:.4g} and {beyond:.0%} of the training targets lie {side} it: "
-                              "the output layer cannot reach them; remove the activation (ReLU?) after the last layer, or use y_range covering the targets")
+        return Finding(name, 'warn',
+                       dict(bound=round(v, 4), pinned=round(pinned, 3), targets_beyond=round(beyond, 3)),
+                       exp, details=det,
+                       advice=f"{pinned:.0%} of the untrained model's outputs{col} sit exactly at {v:.4g} "
+                              f"and {beyond:.0%} of the training targets lie {side} it: "
+                              "the output layer cannot reach them; remove the activation (ReLU?) after the "
+                              "last layer, or use y_range covering the targets")
     top = max(o['pinned'] for o in det['columns'].values())
     return Finding(name, 'pass', dict(pinned=round(top, 3)), exp, details=det)
 
 # %% ../nbs/02a_setup.ipynb #22309c5d
 SETUP_CHECKS = dict(learning_rate=check_learning_rate, weight_decay=check_weight_decay, dropout=check_dropout,
-                    loss_function=check_loss_function, loss_shape=check_loss_shape, metric_check=check_metrics,
+                    loss_function=check_loss_function, loss_shape=check_loss_shape,
+                    metric_check=check_metrics,
                     class_weights=check_class_weights, output_range=check_output_range)
 
 @patch
 def check_setup(self:Learner, checks:list=None, verbose:bool=True) -> Report:
-    "Run the cheap checks of how the learner is configured (learning rate, weight decay, dropout, loss, metrics, class weights, output range)"
+    """Run the cheap checks of how the learner is configured (learning rate, weight decay, dropout, loss,
+    metrics, class weights, output range)"""
     check_learner(self)
     names = list(ifnone(checks, SETUP_CHECKS))
     bad = [c for c in names if c not in SETUP_CHECKS]

@@ -31,9 +31,11 @@ def _flop_recorder(box, log, phase):
     def wrap(op, f):
         def g(*args, out_val=None, **kwargs):
             n = f(*args, out_val=out_val, **kwargs)
-            parents = [p for p in getattr(getattr(box[0], 'mod_tracker', None), 'parents', ()) if p != 'Global']
+            parents = [p for p in getattr(getattr(box[0], 'mod_tracker', None), 'parents', ())
+                       if p != 'Global']
             mod = max(parents, key=lambda p: p.count('.'), default='')  # the innermost module running the op
-            log.append((phase[0], mod, str(op).replace('aten.', ''), tuple(tuple(a.shape) for a in args if isinstance(a, torch.Tensor)), n))
+            log.append((phase[0], mod, str(op).replace('aten.', ''),
+                        tuple(tuple(a.shape) for a in args if isinstance(a, torch.Tensor)), n))
             return n
         g._get_raw = True  # takes the raw tensors, as PyTorch's registered formulas do
         return g
@@ -65,14 +67,18 @@ def count_flops(learn_or_model, # a `Learner`, or an `nn.Module` (then pass `bat
                 batch=None, # `(x, y)` or `x`; default: one training batch of the learner
                 loss_func=None # default: the learner's loss; for a plain model the sum of its output
                ) -> dict:
-    "Forward and backward FLOPs of one training step, per step and per sample, with a table of the matrix multiplications"
+    """Forward and backward FLOPs of one training step, per step and per sample, with a table of the matrix
+    multiplications"""
     from torch.utils.flop_counter import FlopCounterMode
     learn = learn_or_model if isinstance(learn_or_model, Learner) else None
     model = learn.model if learn is not None else learn_or_model
     if not isinstance(model, nn.Module):
-        raise RecipeError(f"count_flops needs a Learner or an nn.Module, got {type(learn_or_model).__name__}", "pass learn or learn.model")
+        raise RecipeError(f"count_flops needs a Learner or an nn.Module, got {type(learn_or_model).__name__}",
+                          "pass learn or learn.model")
     if learn is None and batch is None:
-        raise RecipeError("count_flops was given a model without a batch", "pass batch=(x, y) or batch=x, e.g. count_flops(model, batch=torch.randn(16, 3, 32, 32))")
+        raise RecipeError("count_flops was given a model without a batch",
+                          "pass batch=(x, y) or batch=x, e.g. count_flops(model, batch=torch.randn(16, 3, "
+                          "32, 32))")
     loss_func = ifnone(loss_func, getattr(learn, 'loss_func', None))
     box, log, phase = [], [], ['forward']
     with (preserve_state(learn) if learn is not None else _keep_model(model)):
@@ -94,15 +100,20 @@ def count_flops(learn_or_model, # a `Learner`, or an `nn.Module` (then pass `bat
     names = _layer_names(model, {r[1] for r in log})
     rows = {}
     for ph, mod, op, shapes, n in log:
-        r = rows.setdefault((ph, mod, op), dict(phase=ph, module=names.get(mod, (mod, ''))[0], layer=names.get(mod, (mod, ''))[1],
+        r = rows.setdefault((ph, mod, op),
+                            dict(phase=ph, module=names.get(mod, (mod, ''))[0],
+                                 layer=names.get(mod, (mod, ''))[1],
                                                op=op, count=0, shapes=[], flops=0))
         r['count'] += 1; r['flops'] += n
         if shapes not in r['shapes']: r['shapes'].append(shapes)
-    table = pd.DataFrame(list(rows.values()), columns=['phase', 'module', 'layer', 'op', 'count', 'shapes', 'flops'])
+    table = pd.DataFrame(list(rows.values()),
+                         columns=['phase', 'module', 'layer', 'op', 'count', 'shapes', 'flops'])
     n_params = sum(p.numel() for p in model.parameters())
     return dict(forward_per_step=fwd, backward_per_step=total - fwd, flops_per_step=total,
-                forward_per_sample=fwd / bs, backward_per_sample=(total - fwd) / bs, flops_per_sample=total / bs,
-                params=n_params, trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
+                forward_per_sample=fwd / bs, backward_per_sample=(total - fwd) / bs,
+                flops_per_sample=total / bs,
+                params=n_params,
+                trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
                 bs=bs, matmuls=table)
 
 # %% ../nbs/05_tune.ipynb #a7b856ee
@@ -117,7 +128,8 @@ def _quiet():
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
             # we run the heartbeat thread ourselves around `ask`/`tell`, which this warning does not know
-            warnings.filterwarnings('ignore', message='Heartbeat of storage is supposed to be used with Study.optimize')
+            warnings.filterwarnings('ignore',
+                                    message='Heartbeat of storage is supposed to be used with Study.optimize')
             yield
     finally: optuna.logging.set_verbosity(v)
 
@@ -128,24 +140,31 @@ def _sqlite_path(url):
     return None if p in ('', ':memory:') else os.path.abspath(p)
 
 def _driver_url(url):
-    "A `postgresql://` URL with a driver that is installed: SQLAlchemy 2.1 defaults to psycopg (3), older ones to psycopg2"
-    if not url.startswith('postgresql://'): return url  # not PostgreSQL, or the driver is named (`postgresql+psycopg2://`)
+    """A `postgresql://` URL with a driver that is installed: SQLAlchemy 2.1 defaults to psycopg (3), older
+    ones to psycopg2"""
+    # not PostgreSQL, or the driver is named (`postgresql+psycopg2://`)
+    if not url.startswith('postgresql://'): return url
     import importlib.util
     from sqlalchemy.dialects import postgresql
     default = getattr(postgresql.dialect, 'driver', 'psycopg2')
     for d in dict.fromkeys((default, 'psycopg2', 'psycopg')):
-        if importlib.util.find_spec(d) is not None: return url if d == default else f'postgresql+{d}://' + url[len('postgresql://'):]
-    raise RecipeError("no PostgreSQL driver is installed for the postgresql:// storage", "pip install psycopg2-binary (or psycopg[binary])")
+        if importlib.util.find_spec(d) is not None:
+            return url if d == default else f'postgresql+{d}://' + url[len('postgresql://'):]
+    raise RecipeError("no PostgreSQL driver is installed for the postgresql:// storage",
+                      "pip install psycopg2-binary (or psycopg[binary])")
 
 def tune_storage(storage=None, # an Optuna storage URL; default `sqlite:///recipe_tune.db` in the working directory
                  heartbeat:int=10, # seconds between a running trial's heartbeats
-                 grace:int=None # a running trial silent this long belongs to a dead worker; default 3 heartbeats
+                 # a running trial silent this long belongs to a dead worker; default 3 heartbeats
+                 grace:int=None
                 ) -> optuna.storages.RDBStorage:
     "Optuna storage with heartbeats, so a dead worker's unfinished trial can be told from a live one's"
     if isinstance(storage, optuna.storages.RDBStorage):
         if storage.heartbeat_interval is None:
-            raise RecipeError("this RDBStorage has no heartbeat, so a dead worker's trial cannot be told from a live one's",
-                              "pass the storage URL instead, or RDBStorage(url, heartbeat_interval=10, grace_period=30)")
+            raise RecipeError("this RDBStorage has no heartbeat, so a dead worker's trial cannot be told "
+                              "from a live one's",
+                              "pass the storage URL instead, or RDBStorage(url, heartbeat_interval=10, "
+                              "grace_period=30)")
         return storage
     if storage is not None and not isinstance(storage, str):
         raise RecipeError(f"storage must be an Optuna storage URL, got {type(storage).__name__}",
@@ -154,10 +173,13 @@ def tune_storage(storage=None, # an Optuna storage URL; default `sqlite:///recip
     from sqlalchemy.exc import IntegrityError, ProgrammingError
     for i in range(5):
         try:
-            with _quiet(): return optuna.storages.RDBStorage(url, heartbeat_interval=int(heartbeat), grace_period=int(ifnone(grace, 3*heartbeat)))
+            with _quiet():
+                return optuna.storages.RDBStorage(url, heartbeat_interval=int(heartbeat),
+                                                  grace_period=int(ifnone(grace, 3*heartbeat)))
         except (IntegrityError, ProgrammingError):
-            # workers started together on an empty server database race to create Optuna's tables: the losers' CREATE
-            # fails (PostgreSQL's DDL is transactional, so it is rolled back whole) and a retry finds the winner's tables
+            # workers started together on an empty server database race to create Optuna's tables: the losers'
+            # CREATE fails (PostgreSQL's DDL is transactional, so it is rolled back whole) and a retry finds
+            # the winner's tables
             if i == 4 or url.startswith('sqlite'): raise
             time.sleep(0.5 * (i + 1))
 
@@ -180,11 +202,13 @@ class _ClaimLock:
 
 class _Heartbeat:
     "Record a trial's heartbeat every `storage.heartbeat_interval` seconds from a thread while the body runs"
-    def __init__(self, storage, trial): self.storage,self.tid,self.stop = storage,trial._trial_id,threading.Event()
+    def __init__(self, storage, trial):
+        self.storage,self.tid,self.stop = storage,trial._trial_id,threading.Event()
     def _beat(self):
         while not self.stop.wait(self.storage.heartbeat_interval):
             try: self.storage.record_heartbeat(self.tid)
-            except Exception: pass  # a busy database: the next beat will do, the grace period covers a few misses
+            # a busy database: the next beat will do, the grace period covers a few misses
+            except Exception: pass
     def __enter__(self):
         self.th = threading.Thread(target=self._beat, daemon=True); self.th.start(); return self
     def __exit__(self, *exc): self.stop.set(); self.th.join()
@@ -193,13 +217,17 @@ def _reap(study, storage):
     "Fail the running trials of dead workers: a stale heartbeat, or a claim that died before its first beat"
     optuna.storages.fail_stale_trials(study)
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        # `worker` is written after the first heartbeat, so a trial without it never beat, and Optuna would never reap it
-        if 'worker' not in t.user_attrs and (datetime.now() - t.datetime_start).total_seconds() > storage.grace_period:
+        # `worker` is written after the first heartbeat, so a trial without it never beat, and Optuna would
+        # never reap it
+        if ('worker' not in t.user_attrs
+            and (datetime.now() - t.datetime_start).total_seconds() > storage.grace_period):
             try: study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
-            except optuna.exceptions.UpdateFinishedTrialError: pass  # another worker reaped it between our read and our write
+            # another worker reaped it between our read and our write
+            except optuna.exceptions.UpdateFinishedTrialError: pass
 
 def _claim(study, storage, todo, dists=None):
-    "Under the claim lock: reap dead workers' trials, let `todo(study)` say (and queue) what is left, then ask for a trial"
+    """Under the claim lock: reap dead workers' trials, let `todo(study)` say (and queue) what is left, then
+    ask for a trial"""
     with _ClaimLock(storage):
         _reap(study, storage)
         if not todo(study): return None
@@ -213,7 +241,8 @@ def _metric_value(learn, metric):
     "The last epoch's value of `metric` from the learner's recorder"
     names = list(learn.recorder.metric_names[1:-1])
     if metric not in names:
-        raise RecipeError(f"metric {metric!r} is not one the learner records ({names})", f"pass metric= one of {names}")
+        raise RecipeError(f"metric {metric!r} is not one the learner records ({names})",
+                          f"pass metric= one of {names}")
     return float(learn.recorder.values[-1][names.index(metric)])
 
 def _fingerprint(learn):
@@ -224,17 +253,22 @@ def _fingerprint(learn):
     return h.hexdigest()[:12]
 
 def _train(make_learner, overrides, seed, epochs, metric, fit='fit_one_cycle', cbs=None):
-    "Build a fresh learner with `overrides` under `seed`, count its compute, fit it, and return its metric and facts"
+    """Build a fresh learner with `overrides` under `seed`, count its compute, fit it, and return its metric
+    and facts"""
     seed_all(seed)  # before building: the initial weights depend on the seed
     learn = make_learner(**overrides)
     if not isinstance(learn, Learner):
-        raise RecipeError(f"make_learner returned {type(learn).__name__}, not a Learner", "make it return a fresh fastai Learner for the given overrides")
+        raise RecipeError(f"make_learner returned {type(learn).__name__}, not a Learner",
+                          "make it return a fresh fastai Learner for the given overrides")
     seed_all(seed, learn.dls)  # and the loaders' own shuffling RNGs
-    fl, data = count_flops(learn), _fingerprint(learn)  # both run inside preserve_state: the seeded run is unchanged
+    # both run inside preserve_state: the seeded run is unchanged
+    fl, data = count_flops(learn), _fingerprint(learn)
     t0 = time.perf_counter()
     with learn.no_bar(), learn.no_logging(): getattr(learn, fit)(epochs, cbs=cbs)
-    return learn, _metric_value(learn, metric), dict(wall_s=time.perf_counter() - t0, flops_per_step=fl['flops_per_step'],
-                                                       flops_per_sample=fl['flops_per_sample'], params=fl['params'], data=data)
+    return learn, _metric_value(learn, metric), dict(wall_s=time.perf_counter() - t0,
+                                                     flops_per_step=fl['flops_per_step'],
+                                                       flops_per_sample=fl['flops_per_sample'],
+                                                       params=fl['params'], data=data)
 
 class _Progress:
     "A fastprogress bar in a notebook, one line per finished run in a terminal"
@@ -266,56 +300,74 @@ def _digest(*o): return hashlib.sha1(json.dumps(o, sort_keys=True, default=str).
 def _key(t): return (t.user_attrs.get('variant'), t.user_attrs.get('seed'))
 
 class Ablation:
-    "Train every variant with the same seeds on the same data; compare with t intervals over seeds and check the compute"
+    """Train every variant with the same seeds on the same data; compare with t intervals over seeds and check
+    the compute"""
     def __init__(self,
         make_learner, # `make_learner(**overrides)` returns a fresh `Learner`
-        variants:dict, # maps a name to the overrides of that variant; the baseline has none (added as 'baseline' if missing)
+        # maps a name to the overrides of that variant; the baseline has none (added as 'baseline' if missing)
+        variants:dict,
         seeds=3, # how many seeds (0, 1, ...), or a list of seeds; every variant runs with each
         epochs:int=3, # epochs per run
         metric:str='accuracy', # a name the learner's recorder logs: a metric, 'valid_loss' or 'train_loss'
         direction:str=None, # 'maximize' or 'minimize'; default: minimize losses and errors
-        flops_tol:float=0.05, # warn when a variant's FLOPs per step differ from the baseline's by more than this fraction
+        # warn when a variant's FLOPs per step differ from the baseline's by more than this fraction
+        flops_tol:float=0.05,
         storage=None, # Optuna storage URL; default `sqlite:///recipe_tune.db` in the working directory
-        study_name:str=None, # default: from make_learner's name and a digest of the variants, seeds, epochs and metric
+        # default: from make_learner's name and a digest of the variants, seeds, epochs and metric
+        study_name:str=None,
         fit:str='fit_one_cycle', # the `Learner` method that trains: 'fit_one_cycle', 'fit', 'fit_flat_cos'
         heartbeat:int=10, # seconds between heartbeats of a running trial
         grace:int=None, # a running trial silent this long is a dead worker's; default 3 heartbeats
         show:bool=True # a progress bar in a notebook, one line per run in a terminal
     ):
-        if not callable(make_learner): raise RecipeError(f"make_learner must be callable, got {type(make_learner).__name__}", "pass a function make_learner(**overrides) -> Learner")
+        if not callable(make_learner):
+            raise RecipeError(f"make_learner must be callable, got {type(make_learner).__name__}",
+                              "pass a function make_learner(**overrides) -> Learner")
         if not isinstance(variants, dict) or not all(isinstance(v, dict) for v in variants.values()):
-            raise RecipeError("variants must map a name to a dict of overrides", "pass e.g. {'wider': dict(hidden=128), 'dropout': dict(p=0.2)}")
+            raise RecipeError("variants must map a name to a dict of overrides",
+                              "pass e.g. {'wider': dict(hidden=128), 'dropout': dict(p=0.2)}")
         base = [k for k, v in variants.items() if not v]
-        if len(base) > 1: raise RecipeError(f"{len(base)} variants have no overrides ({base})", "keep one baseline: the variant with {}")
-        if not base and 'baseline' in variants: raise RecipeError("the variant named 'baseline' has overrides", "give the baseline {} and the changed variant another name")
+        if len(base) > 1:
+            raise RecipeError(f"{len(base)} variants have no overrides ({base})",
+                              "keep one baseline: the variant with {}")
+        if not base and 'baseline' in variants:
+            raise RecipeError("the variant named 'baseline' has overrides",
+                              "give the baseline {} and the changed variant another name")
         self.baseline = base[0] if base else 'baseline'
         self.variants = dict(variants) if base else {'baseline': {}, **variants}
         self.seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
         if not self.seeds: raise RecipeError("no seeds", "pass seeds=3 (or a list of seeds)")
         store_attr('make_learner,epochs,metric,flops_tol,fit,heartbeat,show')
-        self.direction = ifnone(direction, 'minimize' if ('loss' in metric or 'error' in metric) else 'maximize')
+        self.direction = ifnone(direction,
+                                'minimize' if ('loss' in metric or 'error' in metric) else 'maximize')
         self.storage = tune_storage(storage, heartbeat, grace)
-        self.study_name = ifnone(study_name, f"ablation-{getattr(make_learner, '__name__', 'learner')}-{_digest(self.variants, self.seeds, epochs, metric, fit)}")
+        self.study_name = ifnone(study_name,
+                                 f"ablation-{getattr(make_learner, '__name__', 'learner')}-{_digest(self.variants, self.seeds, epochs, metric, fit)}")
         self.runs = None
 
     @property
     def keys(self): return [(v, s) for v in self.variants for s in self.seeds]
     def load(self):
         "The Optuna study holding this ablation's runs (created if needed)"
-        with _quiet(): return optuna.create_study(storage=self.storage, study_name=self.study_name, direction=self.direction, load_if_exists=True)
+        with _quiet():
+            return optuna.create_study(storage=self.storage, study_name=self.study_name,
+                                       direction=self.direction, load_if_exists=True)
 
     def _queue_missing(self, study):
         "Enqueue every (variant, seed) with no complete, waiting or running trial; True when one is waiting"
         ts = study.get_trials(deepcopy=False)
-        held = {_key(t) for t in ts if t.state in (TrialState.COMPLETE, TrialState.WAITING, TrialState.RUNNING)}
+        held = {_key(t) for t in ts if t.state in (TrialState.COMPLETE, TrialState.WAITING,
+                                                   TrialState.RUNNING)}
         for v, s in self.keys:
             if (v, s) not in held: study.enqueue_trial({}, user_attrs=dict(variant=v, seed=s))
         return len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,))) > 0
 
     def _duplicate(self, study, trial):
-        "True when another trial finished this (variant, seed), or an older one holds it (a guard for server databases)"
+        """True when another trial finished this (variant, seed), or an older one holds it (a guard for server
+        databases)"""
         return any(_key(t) == _key(trial) and t.number != trial.number and
-                   (t.state == TrialState.COMPLETE or (t.state in (TrialState.RUNNING, TrialState.WAITING) and t.number < trial.number))
+                   (t.state == TrialState.COMPLETE
+                    or (t.state in (TrialState.RUNNING, TrialState.WAITING) and t.number < trial.number))
                    for t in study.get_trials(deepcopy=False))
 
     def _done(self, study):
@@ -323,7 +375,8 @@ class Ablation:
         return [k for k in self.keys if k in done]
 
     def run(self) -> pd.DataFrame:
-        "Run every (variant, seed) not yet complete in the study, wait for live workers' runs, and return the table"
+        """Run every (variant, seed) not yet complete in the study, wait for live workers' runs, and return
+        the table"""
         with _quiet():
             study = self.load()
             prog = _Progress(len(self.keys), self.show)
@@ -331,14 +384,20 @@ class Ablation:
                 t = _claim(study, self.storage, self._queue_missing)
                 if t is None:
                     if len(self._done(study)) == len(self.keys): break
-                    time.sleep(min(1, self.heartbeat)); continue  # the rest are live workers' runs: wait for them
+                    # the rest are live workers' runs: wait for them
+                    time.sleep(min(1, self.heartbeat)); continue
                 v, s = _key(t)
                 if v not in self.variants or s not in self.seeds or self._duplicate(study, t):
-                    t.set_user_attr('dropped', 'not a run of this ablation, or one already held'); study.tell(t, state=TrialState.FAIL); continue
+                    t.set_user_attr('dropped', 'not a run of this ablation, or one already held')
+                    study.tell(t, state=TrialState.FAIL)
+                    continue
                 try:
-                    with _Heartbeat(self.storage, t): _, value, facts = _train(self.make_learner, self.variants[v], s, self.epochs, self.metric, self.fit)
+                    with _Heartbeat(self.storage, t):
+                        _, value, facts = _train(self.make_learner, self.variants[v], s, self.epochs,
+                                                 self.metric, self.fit)
                 except BaseException:
-                    study.tell(t, state=TrialState.FAIL); raise  # not complete: the next run() queues it again
+                    # not complete: the next run() queues it again
+                    study.tell(t, state=TrialState.FAIL); raise
                 for k, o in facts.items(): t.set_user_attr(k, o)
                 study.tell(t, value)
                 prog(len(self._done(study)), f'{v} seed {s}: {self.metric} {value:.4g}')
@@ -348,43 +407,56 @@ class Ablation:
         ts = {}
         for t in (study or self.load()).get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             if _key(t) in self.keys: ts.setdefault(_key(t), t)
-        return pd.DataFrame([dict(variant=k[0], seed=k[1], value=t.value, trial=t.number, **{a: t.user_attrs.get(a) for a in
-                              ('wall_s', 'flops_per_step', 'params', 'data', 'worker')}) for k, t in ts.items()])
+        return pd.DataFrame([dict(variant=k[0], seed=k[1], value=t.value, trial=t.number,
+                                  **{a: t.user_attrs.get(a) for a in
+                              ('wall_s', 'flops_per_step', 'params', 'data', 'worker')}) for k,
+                              t in ts.items()])
 
     def table(self) -> pd.DataFrame:
-        "Per variant: mean, std and 95% interval over seeds, paired delta vs the baseline, FLOPs per step, params, wall time"
+        """Per variant: mean, std and 95% interval over seeds, paired delta vs the baseline, FLOPs per step,
+        params, wall time"""
         self.runs = r = self._runs()
         if len(r) == 0: raise RecipeError("no finished runs in this study yet", "call .run() first")
         base = r[r.variant == self.baseline].set_index('seed').value
-        bflops = r.loc[r.variant == self.baseline, 'flops_per_step'].iloc[0] if (r.variant == self.baseline).any() else float('nan')
+        bflops = (r.loc[r.variant == self.baseline, 'flops_per_step'].iloc[0]
+                  if (r.variant == self.baseline).any() else float('nan'))
         rows = []
         for v in self.variants:
             g = r[r.variant == v]
             if len(g) == 0: continue
             m, sd, lo, hi = t_interval(g.value)
-            # same seeds in both: compare seed by seed (a paired interval), which cancels the luck the seeds share
+            # same seeds in both: compare seed by seed (a paired interval), which cancels the luck the seeds
+            # share
             d = g.set_index('seed').value - base
             dm, _, dlo, dhi = t_interval(d.dropna())
             fl = g.flops_per_step.iloc[0]
-            rows.append(dict(variant=v, overrides=str(self.variants[v]), seeds=len(g), mean=m, std=sd, ci_low=lo, ci_high=hi,
+            rows.append(dict(variant=v, overrides=str(self.variants[v]), seeds=len(g), mean=m, std=sd,
+                             ci_low=lo, ci_high=hi,
                              delta=dm, delta_low=dlo, delta_high=dhi, excludes_zero=bool(dlo > 0 or dhi < 0),
-                             flops_per_step=int(fl), compute_change=fl / bflops - 1, params=int(g.params.iloc[0]), wall_s=g.wall_s.mean()))
+                             flops_per_step=int(fl), compute_change=fl / bflops - 1,
+                             params=int(g.params.iloc[0]), wall_s=g.wall_s.mean()))
         return pd.DataFrame(rows).set_index('variant')
 
     @property
     def findings(self) -> L:
-        "A compute `Finding` per variant, and one saying whether every run was scored on the same validation data"
+        """A compute `Finding` per variant, and one saying whether every run was scored on the same validation
+        data"""
         t, fs = self.table(), L()
         for v, row in t.iterrows():
             if v == self.baseline: continue
             c = row.compute_change
             warn = abs(c) > self.flops_tol
-            fs.append(Finding(f'compute:{v}', 'warn' if warn else 'pass', value=round(float(c), 4), expected=(-self.flops_tol, self.flops_tol),
-                advice=(f"this comparison changes compute by {c:+.0%}: a gain may come from the extra FLOPs, not the idea; match the baseline's FLOPs or compare at equal compute"
-                        if warn else f"same compute as the baseline ({c:+.1%})"), details=dict(flops_per_step=int(row.flops_per_step))))
+            fs.append(Finding(f'compute:{v}', 'warn' if warn else 'pass', value=round(float(c), 4),
+                              expected=(-self.flops_tol, self.flops_tol),
+                advice=(f"this comparison changes compute by {c:+.0%}: a gain may come from the extra FLOPs, "
+                        "not the idea; match the baseline's FLOPs or compare at equal compute"
+                        if warn else f"same compute as the baseline ({c:+.1%})"),
+                        details=dict(flops_per_step=int(row.flops_per_step))))
         fps = sorted(set(self.runs.data))
         fs.append(Finding('same_data', 'pass' if len(fps) == 1 else 'fail', value=len(fps), expected=1,
-            advice='' if len(fps) == 1 else "variants were scored on different validation sets: build the DataLoaders with a fixed split seed in make_learner"))
+            advice='' if len(fps) == 1
+            else "variants were scored on different validation sets: build the DataLoaders with a fixed "
+                 "split seed in make_learner"))
         return fs
 
     def report(self) -> Report:
@@ -392,16 +464,18 @@ class Ablation:
         return Report(self.findings, title=f'ablation {self.study_name}')
 
     def plot(self, ax=None):
-        "Each variant's delta vs the baseline with its 95% interval; orange when its compute differs from the baseline's"
+        """Each variant's delta vs the baseline with its 95% interval; orange when its compute differs from
+        the baseline's"""
         import matplotlib.pyplot as plt
         t = self.table().drop(index=self.baseline)
         if ax is None: _, ax = plt.subplots(figsize=(6, 0.5 + 0.6*len(t)))
         y = np.arange(len(t))
         flagged = (t.compute_change.abs() > self.flops_tol).values
         for i, (v, row) in enumerate(t.iterrows()):
-            ax.errorbar(row.delta, i, xerr=[[row.delta - row.delta_low], [row.delta_high - row.delta]], fmt='o', capsize=4,
-                        color='tab:orange' if flagged[i] else 'tab:blue')
-            ax.annotate(f'compute {row.compute_change:+.0%}', (row.delta, i), xytext=(0, 7), textcoords='offset points', ha='center', fontsize=8)
+            ax.errorbar(row.delta, i, xerr=[[row.delta - row.delta_low], [row.delta_high - row.delta]],
+                        fmt='o', capsize=4, color='tab:orange' if flagged[i] else 'tab:blue')
+            ax.annotate(f'compute {row.compute_change:+.0%}', (row.delta, i), xytext=(0, 7),
+                        textcoords='offset points', ha='center', fontsize=8)
         ax.axvline(0, color='gray', lw=1, ls='--')
         ax.set_yticks(y); ax.set_yticklabels(t.index); ax.set_ylim(-0.6, len(t) - 0.3)
         ax.set_xlabel(f'{self.metric}: variant - {self.baseline} (95% interval over {len(self.seeds)} seeds)')
@@ -434,19 +508,24 @@ class OptunaPruningCallback(TrackerCallback):
 
 # %% ../nbs/05_tune.ipynb #e97de0de
 def _dist(name, v):
-    "An Optuna distribution from a search-space entry: a distribution, a list of choices, or (low, high[, 'log'])"
+    """An Optuna distribution from a search-space entry: a distribution, a list of choices, or (low, high[,
+    'log'])"""
     D = optuna.distributions
     if isinstance(v, D.BaseDistribution): return v
     if isinstance(v, list) and v: return D.CategoricalDistribution(v)
-    if isinstance(v, tuple) and len(v) in (2, 3) and all(isinstance(o, (int, float)) for o in v[:2]) and v[0] < v[1]:
+    if (isinstance(v, tuple) and len(v) in (2, 3) and all(isinstance(o, (int, float)) for o in v[:2])
+        and v[0] < v[1]):
         log = len(v) == 3 and v[2] == 'log'
-        if all(isinstance(o, int) and not isinstance(o, bool) for o in v[:2]): return D.IntDistribution(v[0], v[1], log=log)
+        if all(isinstance(o, int) and not isinstance(o, bool) for o in v[:2]):
+            return D.IntDistribution(v[0], v[1], log=log)
         return D.FloatDistribution(float(v[0]), float(v[1]), log=log)
     raise RecipeError(f"cannot read the search space entry {name}={v!r}",
-                      "use a list of choices, (low, high), (low, high, 'log') or an optuna.distributions object")
+                      "use a list of choices, (low, high), (low, high, 'log') or an optuna.distributions "
+                      "object")
 
 class Search:
-    "The result of `random_search`: the study, its best configuration and the trial table; unpacks as `best, table`"
+    """The result of `random_search`: the study, its best configuration and the trial table; unpacks as `best,
+    table`"""
     def __init__(self, study, metric, names): self.study,self.metric,self.names = study,metric,list(names)
     @property
     def best(self) -> dict: return dict(self.study.best_params)
@@ -462,35 +541,48 @@ class Search:
     def plot(self, **kwargs): return plot_search(self, **kwargs)
 
 def random_search(make_learner, # `make_learner(**config)` returns a fresh `Learner`
-                  space:dict, # name -> list of choices, (low, high), (low, high, 'log') or an optuna distribution
-                  n_trials:int=20, # trials in the study when done, counting those of earlier runs and other workers
+                  # name -> list of choices, (low, high), (low, high, 'log') or an optuna distribution
+                  space:dict,
+                  # trials in the study when done, counting those of earlier runs and other workers
+                  n_trials:int=20,
                   seeds=1, # seeds per trial (the metric is their mean); an int or a list
                   epochs:int=3, # epochs per run
                   metric:str='accuracy', # what is optimised: a recorded metric, or 'valid_loss'
                   direction:str=None, # 'maximize' or 'minimize'; default: minimize losses and errors
-                  sampler=None, # any Optuna sampler; default `RandomSampler()` (`TPESampler()` for Bayesian optimisation)
+                  # any Optuna sampler; default `RandomSampler()` (`TPESampler()` for Bayesian optimisation)
+                  sampler=None,
                   pruner=None, # any Optuna pruner, e.g. `MedianPruner()`; default none
-                  storage=None, # Optuna storage URL; default `sqlite:///recipe_tune.db` in the working directory
-                  study_name:str=None, # default: from make_learner's name and a digest of the space, seeds, epochs and metric
+                  # Optuna storage URL; default `sqlite:///recipe_tune.db` in the working directory
+                  storage=None,
+                  # default: from make_learner's name and a digest of the space, seeds, epochs and metric
+                  study_name:str=None,
                   fit:str='fit_one_cycle', # the `Learner` method that trains
                   heartbeat:int=10, # seconds between heartbeats of a running trial
                   grace:int=None, # a running trial silent this long is a dead worker's; default 3 heartbeats
                   show:bool=True # a progress bar in a notebook, one line per trial in a terminal
                  ) -> Search:
-    "Search `space` with Optuna (random sampling by default), pruning from a fastai callback; resumable and shareable"
-    if not isinstance(space, dict) or not space: raise RecipeError("space must be a non-empty dict", "pass e.g. {'lr': (1e-4, 1e-1, 'log'), 'hidden': [32, 64, 128]}")
+    """Search `space` with Optuna (random sampling by default), pruning from a fastai callback; resumable and
+    shareable"""
+    if not isinstance(space, dict) or not space:
+        raise RecipeError("space must be a non-empty dict",
+                          "pass e.g. {'lr': (1e-4, 1e-1, 'log'), 'hidden': [32, 64, 128]}")
     dists = {k: _dist(k, v) for k, v in space.items()}
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     direction = ifnone(direction, 'minimize' if ('loss' in metric or 'error' in metric) else 'maximize')
     storage = tune_storage(storage, heartbeat, grace)
-    study_name = ifnone(study_name, f"search-{getattr(make_learner, '__name__', 'learner')}-{_digest({k: repr(d) for k, d in dists.items()}, seeds, epochs, metric, fit)}")
+    study_name = ifnone(study_name,
+                        f"search-{getattr(make_learner, '__name__', 'learner')}-{_digest({k: repr(d) for k, d in dists.items()}, seeds, epochs, metric, fit)}")
     def todo(study):  # room for another trial, counting finished ones and live workers' running ones
-        n = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)))
+        n = len(study.get_trials(deepcopy=False,
+                                 states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)))
         return n < n_trials
     with _quiet():
-        study = optuna.create_study(storage=storage, study_name=study_name, direction=direction, load_if_exists=True,
-                                    sampler=ifnone(sampler, optuna.samplers.RandomSampler()), pruner=ifnone(pruner, optuna.pruners.NopPruner()))
-        finished = lambda: len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
+        study = optuna.create_study(storage=storage, study_name=study_name, direction=direction,
+                                    load_if_exists=True,
+                                    sampler=ifnone(sampler, optuna.samplers.RandomSampler()),
+                                    pruner=ifnone(pruner, optuna.pruners.NopPruner()))
+        finished = lambda: len(study.get_trials(deepcopy=False,
+                                                states=(TrialState.COMPLETE, TrialState.PRUNED)))
         prog = _Progress(n_trials, show)
         while True:
             t = _claim(study, storage, todo, dists)
@@ -501,7 +593,8 @@ def random_search(make_learner, # `make_learner(**config)` returns a fresh `Lear
                 with _Heartbeat(storage, t):
                     vals = []
                     for i, s in enumerate(seeds):
-                        cb = OptunaPruningCallback(t, metric) if i == 0 else None  # the pruner judges the first seed's curve
+                        # the pruner judges the first seed's curve
+                        cb = OptunaPruningCallback(t, metric) if i == 0 else None
                         _, v, facts = _train(make_learner, t.params, s, epochs, metric, fit, cbs=cb)
                         cb is None or cb.raise_if_pruned()
                         vals.append(v)
@@ -524,7 +617,8 @@ def plot_search(search, # a `Search` (or its `table`)
     metric = ifnone(metric, getattr(search, 'metric', None))
     names = [c for c in t.columns if c not in ('state', metric, 'duration')]
     t = t[t.state == 'COMPLETE']
-    if axs is None: _, axs = plt.subplots(1, len(names), figsize=(3.2*len(names), 2.8), sharey=True, squeeze=False)
+    if axs is None:
+        _, axs = plt.subplots(1, len(names), figsize=(3.2*len(names), 2.8), sharey=True, squeeze=False)
     axs = np.asarray(axs).ravel()
     dists = getattr(getattr(search, 'study', None), 'best_trial', None)
     dists = dists.distributions if dists is not None else {}
@@ -537,13 +631,15 @@ def plot_search(search, # a `Search` (or its `table`)
 
 # %% ../nbs/05_tune.ipynb #1355cc75
 class _AskTellGrid(optuna.samplers.GridSampler):
-    "Optuna's `GridSampler` for ask-and-tell loops: they stop at `n_trials`, and `study.stop()` is only allowed inside `optimize`"
+    """Optuna's `GridSampler` for ask-and-tell loops: they stop at `n_trials`, and `study.stop()` is only
+    allowed inside `optimize`"""
     def after_trial(self, study, trial, state, values): pass
 
 def grid_sampler(space:dict, # the same space `random_search` takes
                  levels:int=3 # values per hyper-parameter; a grid of levels**len(space) trials
                 ):
-    "An Optuna `GridSampler` with `levels` values per hyper-parameter: the centres of equal cells (log cells for log ranges)"
+    """An Optuna `GridSampler` with `levels` values per hyper-parameter: the centres of equal cells (log cells
+    for log ranges)"""
     grid = {}
     for k, v in space.items():
         d = _dist(k, v)
@@ -551,5 +647,6 @@ def grid_sampler(space:dict, # the same space `random_search` takes
         lo, hi = (math.log(d.low), math.log(d.high)) if d.log else (d.low, d.high)
         xs = [lo + (i + 0.5) * (hi - lo) / levels for i in range(levels)]
         xs = [math.exp(x) for x in xs] if d.log else xs
-        grid[k] = sorted({int(round(x)) for x in xs}) if isinstance(d, optuna.distributions.IntDistribution) else xs
+        grid[k] = (sorted({int(round(x)) for x in xs}) if isinstance(d, optuna.distributions.IntDistribution)
+                   else xs)
     return _AskTellGrid(grid)

@@ -41,7 +41,8 @@ __all__ = ['ZOO', 'zoo_path', 'digit_images', 'shape_masks', 'vision_dls', 'visi
 
 # %% ../nbs/00a_zoo.ipynb #3be9ae54
 def zoo_path() -> Path:
-    "The folder the zoo writes its image datasets to (`RECIPE_ZOO` if set, else a folder in the system's temporary directory)"
+    """The folder the zoo writes its image datasets to (`RECIPE_ZOO` if set, else a folder in the system's
+    temporary directory)"""
     return Path(os.environ.get('RECIPE_ZOO', Path(tempfile.gettempdir())/'recipe_zoo'))
 
 def _build_once(name, write):
@@ -52,7 +53,8 @@ def _build_once(name, write):
     write(tmp)
     path.parent.mkdir(parents=True, exist_ok=True)
     try: os.replace(tmp, path) if tmp.parent == path.parent else shutil.move(str(tmp), str(path))
-    except OSError: shutil.rmtree(tmp, ignore_errors=True)   # another process finished first: its copy is the same
+    # another process finished first: its copy is the same
+    except OSError: shutil.rmtree(tmp, ignore_errors=True)
     return path
 
 # %% ../nbs/00a_zoo.ipynb #c4e949a9
@@ -62,7 +64,8 @@ def _digits():
 
 def digit_images(size:int=32 # side of the images in pixels
                 ) -> Path:
-    "scikit-learn's 1,797 handwritten digits as RGB PNG files in one folder per class, each digit in a colour of its own"
+    """scikit-learn's 1,797 handwritten digits as RGB PNG files in one folder per class, each digit in a
+    colour of its own"""
     def write(path):
         X, y = _digits()
         rng = np.random.default_rng(0)
@@ -87,17 +90,21 @@ def shape_masks(size:int=32, # side of the images in pixels
             for _ in range(rng.integers(1, 4)):
                 k, r = rng.integers(1, 3), rng.integers(3, size // 4)
                 cy, cx = rng.integers(r, size - r, 2)
-                m = ((yy - cy)**2 + (xx - cx)**2 <= r * r) if k == 1 else ((abs(yy - cy) <= r) & (abs(xx - cx) <= r))
+                m = (((yy - cy)**2 + (xx - cx)**2 <= r * r) if k == 1
+                     else ((abs(yy - cy) <= r) & (abs(xx - cx) <= r)))
                 img[m], mask[m] = rng.uniform(0, 1, 3), k
             PILImage.create((img.clip(0, 1) * 255).astype(np.uint8)).save(path/'images'/f'{i:03d}.png')
             PILMask.create(mask).save(path/'labels'/f'{i:03d}.png')
     return _build_once(f'shapes_{size}', write)
 
 # %% ../nbs/00a_zoo.ipynb #e5c995dc
-def _vision_tfms(size): return [*aug_transforms(size=size, do_flip=False, max_rotate=10., min_scale=0.9), Normalize.from_stats(*imagenet_stats)]
+def _vision_tfms(size):
+    return [*aug_transforms(size=size, do_flip=False, max_rotate=10., min_scale=0.9),
+            Normalize.from_stats(*imagenet_stats)]
 
 def vision_dls(size:int=32, bs:int=64, seed:int=42):
-    "`ImageDataLoaders` on `digit_images`, with fastai's augmentations and ImageNet statistics, as for a pretrained model"
+    """`ImageDataLoaders` on `digit_images`, with fastai's augmentations and ImageNet statistics, as for a
+    pretrained model"""
     return ImageDataLoaders.from_folder(digit_images(size), valid_pct=0.2, seed=seed, bs=bs, num_workers=0,
                                         batch_tfms=_vision_tfms(size))
 
@@ -112,10 +119,12 @@ def _shape_tags(o):
     return [c for k, c in ((1, 'circle'), (2, 'square')) if (m == k).any()]
 
 def pretrained_body(epochs:int=4) -> Path:
-    "A ResNet-18 body trained on `shape_masks` (which shapes each image holds), the zoo's offline stand-in for ImageNet weights: the path of its state dict, written once"
+    """A ResNet-18 body trained on `shape_masks` (which shapes each image holds), the zoo's offline stand-in
+    for ImageNet weights: the path of its state dict, written once"""
     def write(path):
         set_seed(0)
-        dls = DataBlock(blocks=(ImageBlock, MultiCategoryBlock), get_items=get_image_files, get_y=_shape_tags, splitter=RandomSplitter(0.2, seed=42),
+        dls = DataBlock(blocks=(ImageBlock, MultiCategoryBlock), get_items=get_image_files, get_y=_shape_tags,
+                        splitter=RandomSplitter(0.2, seed=42),
                         batch_tfms=_vision_tfms(32)).dataloaders(shape_masks()/'images', bs=32, num_workers=0)
         learn = vision_learner(dls, resnet18, pretrained=False)
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
@@ -123,7 +132,8 @@ def pretrained_body(epochs:int=4) -> Path:
     return _build_once('resnet18_shapes', write)/'body.pth'
 
 def vision_frozen(seed:int=0) -> Learner:
-    "`vision_learner` with a body pretrained on other images (`pretrained_body`) and frozen, as fastai leaves a pretrained model before `fine_tune`"
+    """`vision_learner` with a body pretrained on other images (`pretrained_body`) and frozen, as fastai
+    leaves a pretrained model before `fine_tune`"""
     body = pretrained_body()   # first: building it (once) draws random numbers
     learn = vision(seed)
     learn.model[0].load_state_dict(torch.load(body, weights_only=True))
@@ -132,12 +142,15 @@ def vision_frozen(seed:int=0) -> Learner:
 
 # %% ../nbs/00a_zoo.ipynb #1b2b951d
 def segmentation(seed:int=0) -> Learner:
-    "`unet_learner` with a ResNet-18 encoder (random weights) on `shape_masks`, through `DataBlock(ImageBlock, MaskBlock)`"
+    """`unet_learner` with a ResNet-18 encoder (random weights) on `shape_masks`, through
+    `DataBlock(ImageBlock, MaskBlock)`"""
     set_seed(seed)
     path = shape_masks()
-    db = DataBlock(blocks=(ImageBlock, MaskBlock(codes=['background', 'circle', 'square'])), get_items=get_image_files,
+    db = DataBlock(blocks=(ImageBlock, MaskBlock(codes=['background', 'circle', 'square'])),
+                   get_items=get_image_files,
                    get_y=lambda o: o.parent.parent/'labels'/o.name, splitter=RandomSplitter(0.2, seed=42),
-                   batch_tfms=[*aug_transforms(size=32, max_rotate=0., do_flip=True), Normalize.from_stats(*imagenet_stats)])
+                   batch_tfms=[*aug_transforms(size=32, max_rotate=0., do_flip=True),
+                               Normalize.from_stats(*imagenet_stats)])
     dls = db.dataloaders(path/'images', bs=16, num_workers=0)
     return unet_learner(dls, resnet18, pretrained=False, metrics=DiceMulti())
 
@@ -146,7 +159,8 @@ def _digit_tags(o):
     return [t for t, ok in (('even', c % 2 == 0), ('large', c >= 5), ('loop', c in (0, 6, 8, 9))) if ok]
 
 def multilabel(seed:int=0) -> Learner:
-    "`vision_learner` on the digit images with several tags per image (even, large, has a loop): `MultiCategoryBlock` and BCE"
+    """`vision_learner` on the digit images with several tags per image (even, large, has a loop):
+    `MultiCategoryBlock` and BCE"""
     set_seed(seed)
     db = DataBlock(blocks=(ImageBlock, MultiCategoryBlock), get_items=get_image_files, get_y=_digit_tags,
                    splitter=RandomSplitter(0.2, seed=42), batch_tfms=_vision_tfms(32))
@@ -169,8 +183,10 @@ def tabular_classifier(seed:int=0) -> Learner:
     set_seed(seed)
     df = _wine()
     cats = ['hue_band', 'region']
-    dls = TabularDataLoaders.from_df(df, y_names='target', cat_names=cats, cont_names=[c for c in df if c not in cats + ['target']],
-                                     procs=[Categorify, FillMissing, Normalize], valid_idx=list(range(0, len(df), 5)), bs=32)
+    dls = TabularDataLoaders.from_df(df, y_names='target', cat_names=cats,
+                                     cont_names=[c for c in df if c not in cats + ['target']],
+                                     procs=[Categorify, FillMissing, Normalize],
+                                     valid_idx=list(range(0, len(df), 5)), bs=32)
     return tabular_learner(dls, layers=[64, 32], metrics=accuracy)
 
 def tabular_regression(seed:int=0) -> Learner:
@@ -181,9 +197,10 @@ def tabular_regression(seed:int=0) -> Learner:
     df['sex'] = df['sex'].map({1.0: 'f', 2.0: 'm'})
     df['age_band'] = pd.cut(df['age'], [0, 30, 45, 60, 100]).astype(str)
     cats = ['sex', 'age_band']
-    dls = TabularDataLoaders.from_df(df, y_names='target', cat_names=cats, cont_names=[c for c in df if c not in cats + ['target']],
-                                     procs=[Categorify, FillMissing, Normalize], valid_idx=list(range(0, len(df), 5)), bs=32,
-                                     y_block=RegressionBlock())
+    dls = TabularDataLoaders.from_df(df, y_names='target', cat_names=cats,
+                                     cont_names=[c for c in df if c not in cats + ['target']],
+                                     procs=[Categorify, FillMissing, Normalize],
+                                     valid_idx=list(range(0, len(df), 5)), bs=32, y_block=RegressionBlock())
     return tabular_learner(dls, layers=[64, 32], y_range=(0, 1.1 * df['target'].max()), metrics=rmse)
 
 # %% ../nbs/00a_zoo.ipynb #39393102
@@ -201,19 +218,25 @@ def reviews(n:int=400, seed:int=0) -> pd.DataFrame:
         rows.append((' '.join(words) + '.', 'pos' if pos else 'neg'))
     return pd.DataFrame(rows, columns=['text', 'label'])
 
-_AWD = dict(emb_sz=32, n_hid=64, n_layers=2)   # AWD-LSTM's architecture, narrowed so it trains in seconds on a CPU
+# AWD-LSTM's architecture, narrowed so it trains in seconds on a CPU
+_AWD = dict(emb_sz=32, n_hid=64, n_layers=2)
 
 def text_classifier(seed:int=0) -> Learner:
-    "`text_classifier_learner` with an AWD-LSTM (no pretrained weights) on `reviews`, from `TextDataLoaders.from_df`"
+    """`text_classifier_learner` with an AWD-LSTM (no pretrained weights) on `reviews`, from
+    `TextDataLoaders.from_df`"""
     set_seed(seed)
-    dls = TextDataLoaders.from_df(reviews(), text_col='text', label_col='label', valid_pct=0.2, seed=42, bs=32, seq_len=24)
-    return text_classifier_learner(dls, AWD_LSTM, pretrained=False, config={**awd_lstm_clas_config, **_AWD}, metrics=accuracy)
+    dls = TextDataLoaders.from_df(reviews(), text_col='text', label_col='label', valid_pct=0.2, seed=42,
+                                  bs=32, seq_len=24)
+    return text_classifier_learner(dls, AWD_LSTM, pretrained=False, config={**awd_lstm_clas_config, **_AWD},
+                                   metrics=accuracy)
 
 def language_model(seed:int=0) -> Learner:
     "`language_model_learner` with an AWD-LSTM (no pretrained weights) on the text of `reviews`"
     set_seed(seed)
-    dls = TextDataLoaders.from_df(reviews(), text_col='text', is_lm=True, valid_pct=0.2, seed=42, bs=16, seq_len=24)
-    return language_model_learner(dls, AWD_LSTM, pretrained=False, config={**awd_lstm_lm_config, **_AWD}, metrics=accuracy)
+    dls = TextDataLoaders.from_df(reviews(), text_col='text', is_lm=True, valid_pct=0.2, seed=42,
+                                  bs=16, seq_len=24)
+    return language_model_learner(dls, AWD_LSTM, pretrained=False, config={**awd_lstm_lm_config, **_AWD},
+                                  metrics=accuracy)
 
 # %% ../nbs/00a_zoo.ipynb #d5944f10
 def ratings(n_users:int=60, n_items:int=40, n:int=1800, seed:int=0) -> pd.DataFrame:
@@ -229,7 +252,8 @@ def collab(seed:int=0) -> Learner:
     "`collab_learner` (dot product with biases) with `y_range` on `ratings`"
     set_seed(seed)
     dls = CollabDataLoaders.from_df(ratings(), bs=64, seed=42)
-    return collab_learner(dls, n_factors=8, y_range=(0, 5.5), lr=3e-2)   # embeddings start near zero: a dot-product model needs a high lr
+    # embeddings start near zero: a dot-product model needs a high lr
+    return collab_learner(dls, n_factors=8, y_range=(0, 5.5), lr=3e-2)
 
 # %% ../nbs/00a_zoo.ipynb #36ae113a
 class DigitsMLP(nn.Module):
@@ -242,16 +266,18 @@ class DigitsMLP(nn.Module):
 def mixed_precision(seed:int=0) -> Learner:
     "A plain MLP on the digits with mixed precision (`to_fp16`), `GradientAccumulation` and label smoothing"
     set_seed(seed)
-    learn = Learner(digits_dls(images=False), DigitsMLP(), loss_func=LabelSmoothingCrossEntropyFlat(), metrics=accuracy,
-                    cbs=GradientAccumulation(128))
+    learn = Learner(digits_dls(images=False), DigitsMLP(), loss_func=LabelSmoothingCrossEntropyFlat(),
+                    metrics=accuracy, cbs=GradientAccumulation(128))
     return learn.to_fp16()
 
 class TwoHalves(nn.Module):
     "A model of two inputs: the top and the bottom half of a digit, each through a layer of its own"
     def __init__(self, hidden:int=32):
         super().__init__()
-        self.top, self.bottom, self.head = nn.Linear(32, hidden), nn.Linear(32, hidden), nn.Linear(2 * hidden, 10)
-    def forward(self, top, bottom): return self.head(torch.cat([self.top(top).relu(), self.bottom(bottom).relu()], 1))
+        self.top, self.bottom, self.head = (nn.Linear(32, hidden), nn.Linear(32, hidden),
+                                            nn.Linear(2 * hidden, 10))
+    def forward(self, top, bottom):
+        return self.head(torch.cat([self.top(top).relu(), self.bottom(bottom).relu()], 1))
 
 def _standard_digits():
     X, y = _digits()
@@ -261,14 +287,17 @@ def two_inputs(seed:int=0) -> Learner:
     "A `Learner` whose batches hold two inputs (`n_inp=2`): the halves of each digit"
     set_seed(seed)
     x, y = _standard_digits()
-    dsets = Datasets(range(len(x)), tfms=[[partial(_index, x[:, :32])], [partial(_index, x[:, 32:])], [partial(_index, y.tolist()), Categorize()]],
+    dsets = Datasets(range(len(x)),
+                     tfms=[[partial(_index, x[:, :32])], [partial(_index, x[:, 32:])],
+                           [partial(_index, y.tolist()), Categorize()]],
                      splits=RandomSplitter(0.2, seed=42)(range(len(x))), n_inp=2)
     return Learner(dsets.dataloaders(bs=64), TwoHalves(), loss_func=CrossEntropyLossFlat(), metrics=accuracy)
 
 def _index(t, i): return t[i]
 
 def imbalanced(seed:int=0) -> Learner:
-    "A binary classifier of 'zero' against the other digits (about 1:35), its output bias set to the class prior"
+    """A binary classifier of 'zero' against the other digits (about 1:35), its output bias set to the class
+    prior"""
     from recipe.baseline import init_output_bias
     set_seed(seed)
     x, y = _standard_digits()
@@ -276,15 +305,18 @@ def imbalanced(seed:int=0) -> Learner:
     x, t = x[keep], (y[keep] == 0).astype(int).tolist()
     dsets = Datasets(range(len(x)), tfms=[[partial(_index, x)], [partial(_index, t), Categorize()]],
                      splits=RandomSplitter(0.2, seed=42)(range(len(x))))
-    learn = Learner(dsets.dataloaders(bs=64), DigitsMLP(2), loss_func=CrossEntropyLossFlat(), metrics=accuracy)
+    learn = Learner(dsets.dataloaders(bs=64), DigitsMLP(2), loss_func=CrossEntropyLossFlat(),
+                    metrics=accuracy)
     init_output_bias(learn)   # the recipe's advice for imbalanced classes, applied
     return learn
 
 # %% ../nbs/00a_zoo.ipynb #931c129c
-ZOO = dict(digits=digits_learner, vision=vision, vision_frozen=vision_frozen, segmentation=segmentation, multilabel=multilabel,
-           tabular_classifier=tabular_classifier, tabular_regression=tabular_regression, text_classifier=text_classifier,
-           language_model=language_model, collab=collab, mixed_precision=mixed_precision, two_inputs=two_inputs,
-           imbalanced=imbalanced)
+ZOO = dict(digits=digits_learner, vision=vision, vision_frozen=vision_frozen, segmentation=segmentation,
+           multilabel=multilabel,
+           tabular_classifier=tabular_classifier, tabular_regression=tabular_regression,
+           text_classifier=text_classifier,
+           language_model=language_model, collab=collab, mixed_precision=mixed_precision,
+           two_inputs=two_inputs, imbalanced=imbalanced)
 
 def describe_zoo() -> pd.DataFrame:
     "One row per zoo member: its model, input and target shapes, parameters and loss"
@@ -294,7 +326,8 @@ def describe_zoo() -> pd.DataFrame:
         b = learn.dls.one_batch()
         n = learn.dls.n_inp
         shape = lambda t: 'x'.join(map(str, t.shape[1:])) or '1'
-        rows.append(dict(member=name, model=type(learn.model).__name__, inputs=', '.join(f"{shape(x)} {str(x.dtype)[6:]}" for x in b[:n]),
+        rows.append(dict(member=name, model=type(learn.model).__name__,
+                         inputs=', '.join(f"{shape(x)} {str(x.dtype)[6:]}" for x in b[:n]),
                          target=', '.join(f"{shape(y)} {str(y.dtype)[6:]}" for y in b[n:]),
                          params=f"{sum(p.numel() for p in learn.model.parameters()):,}",
                          trainable=f"{sum(p.numel() for p in learn.model.parameters() if p.requires_grad):,}",
