@@ -5,7 +5,7 @@
 # %% ../nbs/02_baseline.ipynb #bce15dc4
 from __future__ import annotations
 from .core import *  # first: it quiets a torch warning that importing fastai would print
-from .core import _rng_states, _set_rng_states, _tensors_only
+from .core import rng_states, set_rng_states, holds_tensors
 import contextlib, itertools, math, os, random, time
 from functools import partial
 import numpy as np, torch, torch.utils.data
@@ -37,11 +37,13 @@ def _split(dls, b):
     return tuple(b[:n]), tuple(b[n:])
 
 def _pred(out):
-    "The prediction in a model's output: the first element of a tuple (an AWD-LSTM returns logits, raw outputs, outputs), as fastai's `RNNCallback` keeps it"
+    """The prediction in a model's output: the first element of a tuple (an AWD-LSTM returns logits, raw
+    outputs, outputs), as fastai's `RNNCallback` keeps it"""
     return out[0] if isinstance(out, (tuple, list)) else out
 
 def _reset(model):
-    "Reset a stateful model (a recurrent one's hidden state), as fastai's `ModelResetter` does before training and validation"
+    """Reset a stateful model (a recurrent one's hidden state), as fastai's `ModelResetter` does before
+    training and validation"""
     f = getattr(model, 'reset', None)
     if callable(f): f()
 
@@ -71,17 +73,19 @@ def _in_process(dl):
 
 @contextlib.contextmanager
 def _as_was(dl):
-    "Read `dl` in the main process and leave it as it was: the random states, and the order a language model's loader shuffles its texts into, in place"
-    rng, st = _rng_states(), dl.rng.getstate() if hasattr(dl, 'rng') else None
+    """Read `dl` in the main process and leave it as it was: the random states, and the order a language
+    model's loader shuffles its texts into, in place"""
+    rng, st = rng_states(), dl.rng.getstate() if hasattr(dl, 'rng') else None
     idxs = getattr(getattr(dl, 'items', None), 'idxs', None)
     order = (list(idxs), getattr(dl, 'chunks', None)) if isinstance(idxs, (list, L)) else None
     try:
         with _in_process(dl): yield dl
     finally:
-        _set_rng_states(rng)
+        set_rng_states(rng)
         if st is not None: dl.rng.setstate(st)
         if order is not None:
-            (idxs.items if isinstance(idxs, L) else idxs)[:] = order[0]   # in place: the loader's lengths share this list
+            # in place: the loader's lengths share this list
+            (idxs.items if isinstance(idxs, L) else idxs)[:] = order[0]
             dl.chunks = order[1]
 
 def _read(dl, n):
@@ -96,7 +100,8 @@ def _batches(dl, n:int):
     return got[:n]
 
 def _targets(dls, dl, max_items:int=4096):
-    "About `max_items` targets of `dl`: from its dataset when that is a fastai `Datasets` or a `TensorDataset`, else from its batches"
+    """About `max_items` targets of `dl`: from its dataset when that is a fastai `Datasets` or a
+    `TensorDataset`, else from its batches"""
     key = ('targets', id(dl))
     if _cache is not None and key in _cache and _cache[key][0] >= max_items: return _cache[key][1][:max_items]
     y = _read_targets(dls, dl, max_items)
@@ -105,9 +110,11 @@ def _targets(dls, dl, max_items:int=4096):
 
 def _read_targets(dls, dl, max_items):
     ds, n_inp = dl.dataset, getattr(dls, 'n_inp', 1)
-    idx = range(len(ds)) if len(ds) <= max_items else sorted(random.Random(0).sample(range(len(ds)), max_items))
+    idx = (range(len(ds)) if len(ds) <= max_items
+           else sorted(random.Random(0).sample(range(len(ds)), max_items)))
     # reading only the targets (a tensor, or the targets' pipeline) is much faster than reading whole batches
-    if isinstance(ds, torch.utils.data.TensorDataset) and len(ds.tensors) == n_inp + 1: return ds.tensors[n_inp][list(idx)]
+    if isinstance(ds, torch.utils.data.TensorDataset) and len(ds.tensors) == n_inp + 1:
+        return ds.tensors[n_inp][list(idx)]
     tls = getattr(ds, 'tls', None)
     if tls is not None and len(tls) == n_inp + 1:
         try: return torch.stack([torch.as_tensor(tls[n_inp][i]).as_subclass(torch.Tensor) for i in idx])
@@ -137,7 +144,8 @@ def _model_device(model):
 @contextlib.contextmanager
 def _on_device(learn):
     "Move the model (and loss) to where the batches are, as `fit` does, and back afterwards"
-    dev, old = torch.device(getattr(learn.dls, 'device', None) or default_device()), _model_device(learn.model)
+    dev, old = torch.device(getattr(learn.dls, 'device', None)
+                            or default_device()), _model_device(learn.model)
     if old is None or old == dev:
         yield; return
     lf = learn.loss_func
@@ -149,7 +157,8 @@ def _on_device(learn):
         if hasattr(lf, 'to'): lf.to(old)
 
 def _free_cores(n:int):
-    "How many of at most `n` cores other processes leave free: threads that wait for a busy core make a step many times slower"
+    """How many of at most `n` cores other processes leave free: threads that wait for a busy core make a step
+    many times slower"""
     try: busy = os.getloadavg()[0] - 1   # this process counts itself
     except (OSError, AttributeError): return n
     cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or n
@@ -157,16 +166,20 @@ def _free_cores(n:int):
 
 @contextlib.contextmanager
 def _cpu_threads(learn, max_params:int=2_000_000):
-    "CPU threads for the checks: one for a small model (its tiny matmuls gain nothing from more), else the cores left free"
+    """CPU threads for the checks: one for a small model (its tiny matmuls gain nothing from more), else the
+    cores left free"""
     n = torch.get_num_threads()
-    if _model_device(learn.model) == torch.device('cpu'): torch.set_num_threads(1 if _n_params(learn.model) <= max_params else _free_cores(n))
+    if _model_device(learn.model) == torch.device('cpu'):
+        torch.set_num_threads(1 if _n_params(learn.model) <= max_params else _free_cores(n))
     try: yield
     finally: torch.set_num_threads(n)
 
 @contextlib.contextmanager
 def _module_scalars(model):
-    "Put back the plain numbers modules keep (an AWD-LSTM's batch size `bs`), which `preserve_state` leaves alone"
-    kept = [(m, {k: v for k, v in vars(m).items() if isinstance(v, (bool, int, float))}) for m in model.modules()]
+    """Put back the plain numbers modules keep (an AWD-LSTM's batch size `bs`), which `preserve_state` leaves
+    alone"""
+    kept = [(m, {k: v for k, v in vars(m).items() if isinstance(v, (bool, int, float))})
+            for m in model.modules()]
     try: yield
     finally:
         for m, d in kept: m.__dict__.update(d)
@@ -183,11 +196,13 @@ def _kind_or_skip(learn, name):
     "The loss kind, or a skip `Finding` when the loss is one `loss_kind` does not know"
     check_learner(learn)
     try: return loss_kind(learn), None
-    except RecipeError as e: return None, Finding(name, 'skip', advice=f"{e}".split(';')[0] + ", so there is no reference value")
+    except RecipeError as e:
+        return None, Finding(name, 'skip', advice=f"{e}".split(';')[0] + ", so there is no reference value")
 
 # %% ../nbs/02_baseline.ipynb #c64c231b
 def _classes(dls):
-    "The class names of `dls`, or an empty list (a text classifier's `vocab` is its tokens and its classes: the classes)"
+    """The class names of `dls`, or an empty list (a text classifier's `vocab` is its tokens and its classes:
+    the classes)"""
     v = getattr(dls, 'vocab', None) or []
     return v[-1] if len(v) and is_listy(v[0]) else v
 
@@ -197,7 +212,8 @@ def dumb_baselines(dls:DataLoaders, # the data: targets are read from its traini
                   ) -> dict:
     "Validation metrics of a model that ignores its inputs: the training set's majority class, prior or mean"
     if not isinstance(dls, DataLoaders) or len(dls.loaders) < 2:
-        raise RecipeError(f"dumb_baselines needs DataLoaders with a training and a validation set, got {type(dls).__name__}",
+        raise RecipeError(f"dumb_baselines needs DataLoaders with a training and a validation set, got "
+                          f"{type(dls).__name__}",
                           "pass learn.dls, built with a validation split")
     yt, yv = _targets(dls, dls.train, max_items), _targets(dls, dls.valid, max_items)
     kind = ifnone(kind, _guess_kind(yt))
@@ -207,16 +223,19 @@ def dumb_baselines(dls:DataLoaders, # the data: targets are read from its traini
         prior = torch.bincount(yt, minlength=c).float() / len(yt)
         maj = int(prior.argmax())
         return dict(kind=kind, predict=f"class {maj}", accuracy=(yv == maj).float().mean().item(),
-                    loss=F.nll_loss(prior.clamp_min(1e-8).log().expand(len(yv), c), yv).item(), uniform_loss=math.log(c))
+                    loss=F.nll_loss(prior.clamp_min(1e-8).log().expand(len(yv), c), yv).item(),
+                    uniform_loss=math.log(c))
     yt, yv = yt.float(), yv.float()
     if kind == 'bce':
         p = yt.mean(0)
-        return dict(kind=kind, predict='each label at its training frequency', accuracy=((p > 0.5).float() == yv).float().mean().item(),
+        return dict(kind=kind, predict='each label at its training frequency',
+                    accuracy=((p > 0.5).float() == yv).float().mean().item(),
                     loss=F.binary_cross_entropy(p.clamp(1e-6, 1-1e-6).expand_as(yv), yv).item())
     mean, med = yt.mean(0), yt.median(0).values
     return dict(kind=kind, predict='the training mean' if kind == 'mse' else 'the training median',
                 mse=F.mse_loss(mean.expand_as(yv), yv).item(), mae=F.l1_loss(med.expand_as(yv), yv).item(),
-                loss=(F.mse_loss(mean.expand_as(yv), yv) if kind == 'mse' else F.l1_loss(med.expand_as(yv), yv)).item())
+                loss=(F.mse_loss(mean.expand_as(yv), yv) if kind == 'mse'
+                      else F.l1_loss(med.expand_as(yv), yv)).item())
 
 def _baseline_finding(learn, max_items:int=10_000) -> Finding:
     "`dumb_baselines` as a `Finding`: the bar the model must clear"
@@ -224,10 +243,15 @@ def _baseline_finding(learn, max_items:int=10_000) -> Finding:
     try: kind = loss_kind(learn)
     except RecipeError: kind = None
     b = dumb_baselines(learn.dls, kind=kind, max_items=max_items)
-    if 'accuracy' in b: val, bar = dict(accuracy=round(b['accuracy'], 4), loss=round(b['loss'], 4)), f"accuracy above {b['accuracy']:.3f} and loss below {b['loss']:.3f}"
-    else: val, bar = dict(loss=round(b['loss'], 4)), f"{'mse' if b['kind']=='mse' else 'mae'} below {b['loss']:.4g}"
+    if 'accuracy' in b:
+        val, bar = (dict(accuracy=round(b['accuracy'], 4), loss=round(b['loss'], 4)),
+                    f"accuracy above {b['accuracy']:.3f} and loss below {b['loss']:.3f}")
+    else:
+        val, bar = (dict(loss=round(b['loss'], 4)),
+                    f"{'mse' if b['kind']=='mse' else 'mae'} below {b['loss']:.4g}")
     return Finding('dumb_baselines', 'pass', value=val, expected='a trained model beats it',
-                   advice=f"predicting {b['predict']} gives these on the validation set: a model must reach {bar}", details=b)
+                   advice=f"predicting {b['predict']} gives these on the validation set: a model must reach "
+                          f"{bar}", details=b)
 
 # %% ../nbs/02_baseline.ipynb #5441a194
 def _entropy(p): p = p[p > 0]; return float(-(p * p.log()).sum())
@@ -248,7 +272,8 @@ def _loss_range(kind, out, yt, axis):
     return (v, v), v
 
 def _rows(kind, out, axis):
-    "The predictions as rows, one per sample (per pixel or token for dense targets): class or label probabilities, or values"
+    """The predictions as rows, one per sample (per pixel or token for dense targets): class or label
+    probabilities, or values"""
     out = out.float()
     if kind == 'ce': return out.softmax(axis).transpose(axis, -1).reshape(-1, out.shape[axis])
     if kind == 'bce': return out.sigmoid().reshape(-1, out.shape[-1])
@@ -268,38 +293,51 @@ def _n_out(kind, out, axis=-1):
     return out.shape[axis] if kind == 'ce' else out.shape[-1] if out.ndim > 1 else 1
 
 def _bias_target(model, n_out, layer=None, quiet=False):
-    "Name, module and `y_range` (from a `SigmoidRange` after it) of the output layer: the last layer with a bias of `n_out` values"
+    """Name, module and `y_range` (from a `SigmoidRange` after it) of the output layer: the last layer with a
+    bias of `n_out` values"""
     mods = list(model.named_modules())
     has_bias = lambda m: isinstance(getattr(m, 'bias', None), nn.Parameter) and m.bias.numel() == n_out
-    rows = lambda m: isinstance(getattr(m, 'weight', None), nn.Parameter) and m.weight.ndim >= 2 and m.weight.shape[0] == n_out
+    rows = (lambda m: isinstance(getattr(m, 'weight', None), nn.Parameter) and m.weight.ndim >= 2
+            and m.weight.shape[0] == n_out)
     if layer is not None:
         i = next((i for i, (_, m) in enumerate(mods) if m is layer), None)
         if i is None or not has_bias(layer):
             if quiet: return None
-            raise RecipeError(f"layer {type(layer).__name__} is not a module of the model with a bias of {n_out} values", "pass the model's output layer, with a bias")
+            raise RecipeError(f"layer {type(layer).__name__} is not a module of the model with a bias of "
+                              f"{n_out} values", "pass the model's output layer, with a bias")
     else:
         ws = [j for j, (_, m) in enumerate(mods) if rows(m)]
-        last_w = ws[-1] if ws else 0   # the last layer that produces n_out values: the bias must be there or after it
+        # the last layer that produces n_out values: the bias must be there or after it
+        last_w = ws[-1] if ws else 0
         i = max([j for j, (_, m) in enumerate(mods) if has_bias(m) and j >= last_w], default=None)
         if i is None:
             if quiet: return None
             if ws and getattr(mods[last_w][1], 'bias', 0) is None:
                 n, m = mods[last_w]
-                raise RecipeError(f"the output layer {n} ({m}) has no bias, so there is no bias to set (fastai's heads end in a Linear without one, after a BatchNorm)",
-                                  "leave it: check_loss_at_init judges such a head as it is; to start from the prior, give the model a last layer with a bias and pass it as layer=")
-            raise RecipeError(f"no layer of the model has a bias of {n_out} values (one per output)", "pass layer=the output layer, and give it a bias (bias=True)")
+                raise RecipeError(f"the output layer {n} ({m}) has no bias, so there is no bias to set "
+                                  "(fastai's heads end in a Linear without one, after a BatchNorm)",
+                                  "leave it: check_loss_at_init judges such a head as it is; to start from "
+                                  "the prior, give the model a last layer with a bias and pass it as layer=")
+            raise RecipeError(f"no layer of the model has a bias of {n_out} values (one per output)",
+                              "pass layer=the output layer, and give it a bias (bias=True)")
     squash = [m for _, m in mods[i+1:] if type(m).__name__ == 'SigmoidRange']
-    return mods[i][0] or type(mods[i][1]).__name__, mods[i][1], ((squash[-1].low, squash[-1].high) if squash else None)
+    return (mods[i][0]
+            or type(mods[i][1]).__name__, mods[i][1], ((squash[-1].low, squash[-1].high) if squash else None))
 
-# how far the average prediction's loss may lie outside its range, as (warn, fail) fractions of log(C) or of the target variance:
-# an output bias off by 0.25 log(C) is a skewed prior, one off by a variance is a mean one standard deviation away
+# how far the average prediction's loss may lie outside its range, as (warn, fail) fractions of log(C) or of
+# the target variance: an output bias off by 0.25 log(C) is a skewed prior, one off by a variance is a mean
+# one standard deviation away
 _BIAS_TOL = dict(ce=(0.25, 1.), bce=(0.25, 1.), mse=(1., 4.), l1=(1., 4.))
 
 def check_loss_at_init(learn:Learner, # the learner to check (it is left unchanged)
                        n_batches:int=4, # training batches to average the loss over
-                       warn_at:float=None, # warn when the average prediction's loss is off the expected range by this fraction of log(C) (or of the target variance); default 0.25 (regression: 1)
+                       # warn when the average prediction's loss is off the expected range by this fraction of
+                       # log(C) (or of the target variance); default 0.25 (regression: 1)
+                       warn_at:float=None,
                        fail_at:float=None, # fail beyond this fraction; default 1 (regression: 4)
-                       spread_warn:float=1.0, # warn when the predictions' spread around their average adds more than this fraction to the loss
+                       # warn when the predictions' spread around their average adds more than this fraction
+                       # to the loss
+                       spread_warn:float=1.0,
                        spread_fail:float=2.0, # fail beyond this fraction
                        max_items:int=4096 # training targets read to estimate the class prior
                       ) -> Finding:
@@ -317,21 +355,31 @@ def check_loss_at_init(learn:Learner, # the learner to check (it is left unchang
             losses = torch.stack([l.loss_func(o, *yb) for o, yb in outs]).float()
             rows = torch.cat([_rows(kind, o, axis) for o, _ in outs])
             avg = rows.median(0).values if kind == 'l1' else rows.mean(0)
-            base = torch.stack([l.loss_func(_as_output(kind, avg, o, axis), *yb) for o, yb in outs]).float().mean().item()
+            base = torch.stack([l.loss_func(_as_output(kind, avg, o, axis), *yb)
+                                for o, yb in outs]).float().mean().item()
         loss = losses.mean().item()
         out = outs[0][0]
         (lo, hi), scale = _loss_range(kind, out, _targets(l.dls, l.dls.train, max_items), axis)
         x0 = bs[0][0][0]
         bias_layer = _bias_target(l.model, _n_out(kind, out, axis), quiet=True) is not None
-    det = dict(out_std=out.float().std().item(), input_mean=x0.float().mean().item(), input_std=x0.float().std().item(), per_batch=losses.tolist(),
+    det = dict(out_std=out.float().std().item(), input_mean=x0.float().mean().item(),
+               input_std=x0.float().std().item(), per_batch=losses.tolist(),
                average_prediction_loss=base, spread=loss - base)
     exp = (round(lo - warn_at * scale, 4), round(hi + (warn_at + spread_warn) * scale, 4))
-    if kind in ('ce', 'bce') and out.min() >= 0 and out.max() <= 1 and (kind == 'bce' or (out.sum(axis) - 1).abs().max() < 1e-3):
-        return Finding(name, 'fail', loss, exp, advice="the model's outputs are already probabilities: remove the final softmax/sigmoid, the loss applies it itself", details=det)
+    if (kind in ('ce', 'bce') and out.min() >= 0 and out.max() <= 1
+        and (kind == 'bce' or (out.sum(axis) - 1).abs().max() < 1e-3)):
+        return Finding(name, 'fail', loss, exp,
+                       advice="the model's outputs are already probabilities: remove the final "
+                              "softmax/sigmoid, the loss applies it itself", details=det)
     if not math.isfinite(loss):
-        return Finding(name, 'fail', loss, exp, advice="the loss at init is not finite: look for NaN/inf in the inputs or an overflowing layer", details=det)
-    if isinstance(getattr(l.loss_func, 'func', l.loss_func), nn.NLLLoss) and (out.float().logsumexp(getattr(l.loss_func, 'axis', 1)).abs() > 1e-3).any():
-        return Finding(name, 'fail', loss, exp, details=det, advice="NLLLoss expects log-probabilities but the model outputs raw scores (their exp does not sum to 1): "
+        return Finding(name, 'fail', loss, exp,
+                       advice="the loss at init is not finite: look for NaN/inf in the inputs or an "
+                              "overflowing layer", details=det)
+    if (isinstance(getattr(l.loss_func, 'func', l.loss_func), nn.NLLLoss)
+        and (out.float().logsumexp(getattr(l.loss_func, 'axis', 1)).abs() > 1e-3).any()):
+        return Finding(name, 'fail', loss, exp, details=det,
+                       advice="NLLLoss expects log-probabilities but the model outputs raw scores (their exp "
+                              "does not sum to 1): "
                        "end the model with log_softmax, or use CrossEntropyLoss, which applies it")
     grade = lambda off, w, f: 0 if off <= w else 1 if off <= f else 2
     g_bias = grade(max(base - hi, 0) / scale, warn_at, fail_at)
@@ -339,19 +387,29 @@ def check_loss_at_init(learn:Learner, # the learner to check (it is left unchang
     g_low = grade(max(lo - loss, 0) / scale, warn_at, fail_at)
     status = STATUSES[max(g_bias, g_spread, g_low)]
     advs = []
-    if g_bias and not g_spread: advs.append(f"the average prediction alone scores {base:.3g} (a uniform or prior prediction: {hi:.3g}): " +
-                           ("set the output bias to the prior or the mean (init_output_bias)" if bias_layer else "check the last layer's bias"))
-    if g_spread: advs.append(f"the untrained model is confidently wrong (outputs std {det['out_std']:.3g}): its spread adds {loss - base:.3g} to the loss; "
-                             f"check the input scale (mean {det['input_mean']:.3g}, std {det['input_std']:.3g}) and the last layer's init")
-    if g_low: advs.append("the untrained model already does better than the class prior: do the inputs leak the labels?")
+    if g_bias and not g_spread:
+        advs.append(f"the average prediction alone scores {base:.3g} (a uniform or prior prediction: "
+                    f"{hi:.3g}): " +
+                           ("set the output bias to the prior or the mean (init_output_bias)" if bias_layer
+                            else "check the last layer's bias"))
+    if g_spread:
+        advs.append(f"the untrained model is confidently wrong (outputs std {det['out_std']:.3g}): its "
+                    f"spread adds {loss - base:.3g} to the loss; "
+                    f"check the input scale (mean {det['input_mean']:.3g}, std "
+                    f"{det['input_std']:.3g}) and the last layer's init")
+    if g_low:
+        advs.append("the untrained model already does better than the class prior: do the inputs leak the "
+                    "labels?")
     return Finding(name, status, loss, exp, advice='; '.join(advs), details=det)
 
 # %% ../nbs/02_baseline.ipynb #b957a716
 def init_output_bias(learn:Learner, # the learner whose last layer's bias is set (on purpose: this changes the model)
-                     layer:nn.Module=None, # the output layer; default: the last layer with one bias per output
+                     # the output layer; default: the last layer with one bias per output
+                     layer:nn.Module=None,
                      max_items:int=4096 # training targets read to estimate the prior or the mean
                     ) -> Finding:
-    "Set the output layer's bias so that at init the model predicts the class prior (log-prior logits) or the target mean"
+    """Set the output layer's bias so that at init the model predicts the class prior (log-prior logits) or
+    the target mean"""
     check_learner(learn, need_params=False)
     kind = loss_kind(learn)
     with _checking(learn, need_params=False) as l:
@@ -370,79 +428,100 @@ def init_output_bias(learn:Learner, # the learner whose last layer's bias is set
     else:
         yt = yt.float().reshape(len(yt), -1)
         new = yt.mean(0) if kind == 'mse' else yt.median(0).values
-        if y_range is not None:  # the layer feeds a SigmoidRange(low, high): its output is the logit of where the mean lies in the range
+        # the layer feeds a SigmoidRange(low, high): its output is the logit of where the mean lies in the
+        # range
+        if y_range is not None:
             lo, hi = y_range
             new = ((new - lo) / (hi - lo)).clamp(1e-4, 1 - 1e-4).logit()
-    what = dict(ce='the log class prior', bce='the log odds of each label', mse='the target mean', l1='the target median')[kind]
+    what = dict(ce='the log class prior', bce='the log odds of each label', mse='the target mean',
+                l1='the target median')[kind]
     if y_range is not None: what += f" through its SigmoidRange({float(y_range[0]):g}, {float(y_range[1]):g})"
     old = layer.bias.detach().clone()
     before = check_loss_at_init(learn).value
     with torch.no_grad(): layer.bias.copy_(new.to(layer.bias).view_as(layer.bias))
     after = check_loss_at_init(learn).value
-    det = dict(layer=name, loss_before=before, loss_after=after, y_range=None if y_range is None else tuple(map(float, y_range)))
+    det = dict(layer=name, loss_before=before, loss_after=after,
+               y_range=None if y_range is None else tuple(map(float, y_range)))
     new = [float(f'{o:.4g}') for o in new.flatten().tolist()]   # what is shown: four significant digits
     if len(new) == 1: new = new[0]
     if not after <= 1.01 * before:   # worse (beyond 1%, or not finite): put the old bias back
         with torch.no_grad(): layer.bias.copy_(old)
         return Finding('init_output_bias', 'warn', new, details=det,
-                       advice=f"setting {name}.bias to {what} made the loss at init worse ({before:.4g} -> {after:.4g}), so it was left as it was")
-    return Finding('init_output_bias', 'pass', new, details=det, advice=f"set {name}.bias to {what}: loss at init {before:.4g} -> {after:.4g}")
+                       advice=f"setting {name}.bias to {what} made the loss at init worse ({before:.4g} -> "
+                              f"{after:.4g}), so it was left as it was")
+    return Finding('init_output_bias', 'pass', new, details=det,
+                   advice=f"set {name}.bias to {what}: loss at init {before:.4g} -> {after:.4g}")
 
 # %% ../nbs/02_baseline.ipynb #797bbf83
 def check_batch_independence(learn:Learner, # the learner to check (it is left unchanged)
-                             i:int=None, # the sample whose loss is back-propagated; default: the middle of the batch
-                             rtol:float=1e-5 # other samples' input gradients must stay below this fraction of sample i's
+                             # the sample whose loss is back-propagated; default: the middle of the batch
+                             i:int=None,
+                             # other samples' input gradients must stay below this fraction of sample i's
+                             rtol:float=1e-5
                             ) -> Finding:
     "Back-propagate the loss of sample `i` alone: only input `i` may get a gradient"
     name = 'batch_independence'
     with _checking(learn) as l:
         xb, yb = _split(l.dls, _batches(l.dls.valid, 1)[0])
         bs = len(xb[0])
-        if bs < 2: return Finding(name, 'skip', advice="the validation batch holds one sample: use a batch size of at least 2")
+        if bs < 2:
+            return Finding(name, 'skip',
+                           advice="the validation batch holds one sample: use a batch size of at least 2")
         if not any(x.is_floating_point() for x in xb):
-            return Finding(name, 'skip', advice="the inputs are not floating point (e.g. token ids), so they have no gradient")
+            return Finding(name, 'skip',
+                           advice="the inputs are not floating point (e.g. token ids), so they have no "
+                                  "gradient")
         i = ifnone(i, bs // 2)
         n_norm = sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in l.model.modules())
         l.model.eval()  # batch norm in training mode mixes samples on purpose: use its running statistics
         xs = [x.detach().clone().requires_grad_() if x.is_floating_point() else x for x in xb]
         out = _forward(l.model, xs)
         if not isinstance(out, torch.Tensor) or out.shape[0] != bs:
-            return Finding(name, 'skip', advice="the model's output has no leading batch dimension to take sample i from")
+            return Finding(name, 'skip',
+                           advice="the model's output has no leading batch dimension to take sample i from")
         loss = l.loss_func(out[i:i+1], *[y[i:i+1] for y in yb])
         gs = torch.autograd.grad(loss, [x for x in xs if x.requires_grad], allow_unused=True)
-        g = sum(torch.zeros(bs, device=out.device) if o is None else o.detach().abs().flatten(1).sum(1).float() for o in gs).cpu()
+        g = sum(torch.zeros(bs, device=out.device) if o is None
+                else o.detach().abs().flatten(1).sum(1).float() for o in gs).cpu()
     own, others = g[i].item(), torch.cat([g[:i], g[i+1:]])
     leak = [j for j in range(bs) if j != i and g[j] > rtol * own]
     det = dict(i=i, grad_i=own, grad_others_max=others.max().item(), leaking=leak, batch_norm_layers=n_norm)
     val = f"{len(leak)} of {bs-1} other samples get a gradient"
     if leak:
         return Finding(name, 'fail', val, f"only input {i} gets a gradient", details=det,
-                       advice=f"the model mixes samples across the batch (e.g. samples {leak[:5]}): look for a view/reshape/permute over the batch dimension")
+                       advice=f"the model mixes samples across the batch (e.g. samples {leak[:5]}): look for "
+                              "a view/reshape/permute over the batch dimension")
     if own == 0:
-        return Finding(name, 'fail', f"no gradient on input {i}", f"only input {i} gets a gradient", details=det,
-                       advice="the loss of a sample does not depend on its own input: is the input path detached (.detach(), .data, numpy)?")
+        return Finding(name, 'fail', f"no gradient on input {i}",
+                       f"only input {i} gets a gradient", details=det,
+                       advice="the loss of a sample does not depend on its own input: is the input path "
+                              "detached (.detach(), .data, numpy)?")
     return Finding(name, 'pass', val, f"only input {i} gets a gradient", details=det)
 
 # %% ../nbs/02_baseline.ipynb #0c99be6a
 def _frozen_by_freeze(learn):
-    "Ids of the parameters that fastai's `freeze`/`freeze_to` froze: those of the parameter groups before the optimizer's `frozen_idx`"
+    """Ids of the parameters that fastai's `freeze`/`freeze_to` froze: those of the parameter groups before
+    the optimizer's `frozen_idx`"""
     opt = learn.opt
     if opt is None or not getattr(opt, 'frozen_idx', 0): return set()
     return {id(p) for pl in opt.param_lists[:opt.frozen_idx] for p in pl if not p.requires_grad}
 
 def _untrained_frozen_bn(learn):
-    "Names of the BatchNorm layers in the groups `learn.freeze()` froze, when every one of them still holds its initial statistics (mean 0, variance 1)"
+    """Names of the BatchNorm layers in the groups `learn.freeze()` froze, when every one of them still holds
+    its initial statistics (mean 0, variance 1)"""
     opt = learn.opt
     if opt is None or not getattr(opt, 'frozen_idx', 0): return []
     in_frozen = {id(p) for pl in opt.param_lists[:opt.frozen_idx] for p in pl}
     bns = [(n, m) for n, m in learn.model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
-           and getattr(m, 'running_mean', None) is not None and any(id(p) in in_frozen for p in m.parameters())]
+           and getattr(m, 'running_mean', None) is not None
+           and any(id(p) in in_frozen for p in m.parameters())]
     fresh = [n for n, m in bns if not m.running_mean.any() and bool((m.running_var == 1).all())]
     return fresh if bns and len(fresh) == len(bns) else []
 
 def check_params_update(learn:Learner, # the learner to check (it is left unchanged)
                        ) -> Finding:
-    "One step of the learner's own optimizer: every trainable parameter gets a gradient and moves, no frozen one does"
+    """One step of the learner's own optimizer: every trainable parameter gets a gradient and moves, no frozen
+    one does"""
     name = 'params_update'
     by_freeze = _frozen_by_freeze(learn)
     with _checking(learn) as l:
@@ -450,8 +529,11 @@ def check_params_update(learn:Learner, # the learner to check (it is left unchan
         l.create_opt()
         in_opt = {id(p) for pl in l.opt.param_lists for p in pl}
         named = list(m.named_parameters())
-        # weights of a layer all equal (zeros, a constant): its units get identical gradients and stay identical
-        same = [n for n, p in named if p.requires_grad and p.ndim > 1 and p.numel() > 1 and bool((p == p.flatten()[0]).all())]
+        # weights of a layer all equal (zeros, a constant): its units get identical gradients and stay
+        # identical
+        same = [n for n,
+                p in named if p.requires_grad and p.ndim > 1 and p.numel() > 1
+                and bool((p == p.flatten()[0]).all())]
         before = [p.detach().clone() for _, p in named]
         for _, p in named: p.grad = None
         xb, yb = _split(l.dls, _batches(l.dls.train, 1)[0])
@@ -471,56 +553,74 @@ def check_params_update(learn:Learner, # the learner to check (it is left unchan
         stuck = [n for n in trainable if not moved[n] and n not in no_grad and n not in not_in_opt]
         frozen_moved = [n for n in frozen if moved[n]]
     n_ok = sum(moved[n] and n not in no_grad for n in trainable)
-    val = f"{n_ok} of {len(trainable)} moved" + (f", {len(dead)} of {out.grad[0].numel()} outputs unused" if dead else '')
+    val = f"{n_ok} of {len(trainable)} moved" + (f", {len(dead)} of {out.grad[0].numel()} outputs unused"
+                                                 if dead else '')
     exp = f"all {len(trainable)} move, every output used"
-    det = dict(no_grad=no_grad, not_in_optimizer=not_in_opt, stuck=stuck, frozen=frozen, frozen_by_freeze=designed, frozen_moved=frozen_moved, dead_outputs=dead,
-               constant_init=same)
+    det = dict(no_grad=no_grad, not_in_optimizer=not_in_opt, stuck=stuck, frozen=frozen,
+               frozen_by_freeze=designed, frozen_moved=frozen_moved, dead_outputs=dead, constant_init=same)
     if designed: val += f", {len(designed)} frozen by learn.freeze()"
     show = lambda ns: ', '.join(ns[:4]) + (f' and {len(ns)-4} more' if len(ns) > 4 else '')
     probs = []
-    if same: probs.append(f"every weight of {show(same)} has the same value at init: identical units get identical gradients and never differ (symmetry); "
-                          "initialise them randomly (the layer's own init, e.g. nn.init.kaiming_normal_)")
-    if not_in_opt: probs.append(f"not in the optimizer: {show(not_in_opt)} (check the splitter / parameter groups)")
-    if no_grad: probs.append(f"no gradient: {show(no_grad)} (a detached branch, an unused layer or dead units)")
+    if same:
+        probs.append(f"every weight of {show(same)} has the same value at init: identical units get "
+                     "identical gradients and never differ (symmetry); "
+                     "initialise them randomly (the layer's own init, e.g. nn.init.kaiming_normal_)")
+    if not_in_opt:
+        probs.append(f"not in the optimizer: {show(not_in_opt)} (check the splitter / parameter groups)")
+    if no_grad:
+        probs.append(f"no gradient: {show(no_grad)} (a detached branch, an unused layer or dead units)")
     if dead: probs.append(f"the loss ignores output(s) {dead[:8]}")
     if stuck: probs.append(f"had a gradient but did not move: {show(stuck)} (lr 0?)")
     if frozen_moved: probs.append(f"frozen but moved: {show(frozen_moved)}")
     if probs: return Finding(name, 'fail', val, exp, advice='; '.join(probs), details=det)
     fresh = _untrained_frozen_bn(learn)
     if fresh: return Finding(name, 'warn', val, exp, details={**det, 'untrained_frozen_bn': fresh},
-                             advice=f"the body frozen by learn.freeze() was never trained: its {len(fresh)} BatchNorm layers still hold their initial statistics, so its features "
-                                    "are random; load pretrained weights (pretrained=True) or unfreeze it (learn.unfreeze())")
+                             advice=f"the body frozen by learn.freeze() was never trained: its {len(fresh)} "
+                                    "BatchNorm layers still hold their initial statistics, so its features "
+                                    "are random; load pretrained weights (pretrained=True) or unfreeze it "
+                                    "(learn.unfreeze())")
     stray = [n for n in frozen if n not in designed]
     sizes = {n: p.numel() for n, p in named}
     share = sum(sizes[n] for n in stray) / max(sum(sizes.values()), 1)
     det['frozen_share'] = share
-    # a few layers frozen by hand (embeddings, a stem) is a choice; most of the model frozen outside learn.freeze() rarely is
+    # a few layers frozen by hand (embeddings, a stem) is a choice; most of the model frozen outside
+    # learn.freeze() rarely is
     if share >= 0.5: return Finding(name, 'warn', f"{share:.0%} of the weights frozen", exp, details=det,
-                                    advice=f"{share:.0%} of the weights are frozen (requires_grad=False) outside of learn.freeze(): {show(stray)}; "
-                                           "only the rest can learn: unfreeze them, or freeze with learn.freeze_to() if that is the plan")
+                                    advice=f"{share:.0%} of the weights are frozen (requires_grad=False) "
+                                           f"outside of learn.freeze(): {show(stray)}; "
+                                           "only the rest can learn: unfreeze them, or freeze with "
+                                           "learn.freeze_to() if that is the plan")
     if stray: det['frozen_note'] = f"{show(stray)} frozen by hand ({share:.0%} of the weights)"
-    if designed: det['frozen_note'] = f"{show(designed)}: the parameter groups before {learn.opt.frozen_idx}, frozen by learn.freeze() (their BatchNorm layers stay trainable when train_bn)"
+    if designed:
+        det['frozen_note'] = (f"{show(designed)}: the parameter groups before {learn.opt.frozen_idx}, frozen "
+                              "by learn.freeze() (their BatchNorm layers stay trainable when train_bn)")
     return Finding(name, 'pass', val, exp, details=det)
 
 # %% ../nbs/02_baseline.ipynb #33068921
 def _set_dropout(model, training:bool=False):
-    "Switch dropout on or off, fastai's own kinds included (`RNNDropout`, `EmbeddingDropout`, `WeightDropout`)"
+    """Switch dropout on or off, fastai's own kinds included (`RNNDropout`, `EmbeddingDropout`,
+    `WeightDropout`)"""
     for mod in model.modules():
-        if isinstance(mod, nn.modules.dropout._DropoutNd) or 'dropout' in type(mod).__name__.lower(): mod.train(training)
+        if isinstance(mod, nn.modules.dropout._DropoutNd) or 'dropout' in type(mod).__name__.lower():
+            mod.train(training)
 
 def _sync(model):
     if (d := _model_device(model)) is not None and d.type == 'cuda': torch.cuda.synchronize(d)
 
 def _adam(model, lr:float, max_params:int=2_000_000):
-    "Adam without weight decay on the trainable parameters: fastai's for a small model, PyTorch's fused kernel for a big one"
+    """Adam without weight decay on the trainable parameters: fastai's for a small model, PyTorch's fused
+    kernel for a big one"""
     ps = [p for p in model.parameters() if p.requires_grad]
-    # fastai's Adam is plain tensor code, a few kernels per parameter: the fused one is several times faster on millions of
-    # parameters, but `torch.optim` imports `torch._dynamo` on first use (a second or so), more than a small model's whole check
-    if sum(p.numel() for p in ps) <= max_params or ps[0].device.type not in ('cpu', 'cuda'): return Adam(ps, lr=lr, wd=0.)
+    # fastai's Adam is plain tensor code, a few kernels per parameter: the fused one is several times faster
+    # on millions of parameters, but `torch.optim` imports `torch._dynamo` on first use (a second or so), more
+    # than a small model's whole check
+    if sum(p.numel() for p in ps) <= max_params or ps[0].device.type not in ('cpu', 'cuda'):
+        return Adam(ps, lr=lr, wd=0.)
     return torch.optim.Adam(ps, lr=lr, betas=(0.9, 0.99), eps=1e-5, fused=True)   # fastai's defaults
 
 def _step_time(l, xb, yb):
-    "Seconds of one training step as a function of the samples in it: forward and backward timed on 4 and 16 samples after a warm-up, plus an optimizer step; measured once per preflight"
+    """Seconds of one training step as a function of the samples in it: forward and backward timed on 4 and 16
+    samples after a warm-up, plus an optimizer step; measured once per preflight"""
     key = ('step_time', id(l.model))
     if _cache is not None and key in _cache: return _cache[key]
     m, ks = l.model, sorted({min(4, len(xb[0])), min(16, len(xb[0]))})
@@ -541,16 +641,20 @@ def _step_time(l, xb, yb):
     return f
 
 def _plan(t, n:int, steps:int, seconds:float, n_min:int=4, steps_min:int=10, worth:float=0.75):
-    "The most samples per step (halving down to `n_min`), then steps (down to `steps_min`), whose training fits in `seconds` at `t(n)` seconds a step"
-    # fewer samples only while that makes a step clearly cheaper (below `worth` times the cost): a step's fixed cost
-    # (the optimizer, a recurrent net's time steps) does not shrink with it
-    while n > n_min and steps * t(n) > seconds and t(max(n_min, n // 2)) < worth * t(n): n = max(n_min, n // 2)
+    """The most samples per step (halving down to `n_min`), then steps (down to `steps_min`), whose training
+    fits in `seconds` at `t(n)` seconds a step"""
+    # fewer samples only while that makes a step clearly cheaper (below `worth` times the cost): a step's
+    # fixed cost (the optimizer, a recurrent net's time steps) does not shrink with it
+    while n > n_min and steps * t(n) > seconds and t(max(n_min, n // 2)) < worth * t(n):
+        n = max(n_min, n // 2)
     return n, max(min(steps, int(seconds / t(n))), min(steps, steps_min))
 
 def _shuffled(xb, seed:int):
-    "The inputs of a batch in a random order (the same for each input), none left in place: real inputs, independent of the targets they now sit with"
+    """The inputs of a batch in a random order (the same for each input), none left in place: real inputs,
+    independent of the targets they now sit with"""
     p = torch.randperm(len(xb[0]), generator=torch.Generator().manual_seed(seed))
-    i = torch.empty_like(p); i[p] = p.roll(1)   # each sample takes the input of the one before it in a random cycle
+    # each sample takes the input of the one before it in a random cycle
+    i = torch.empty_like(p); i[p] = p.roll(1)
     return tuple(x[i.to(x.device)] for x in xb)
 
 def _set_lr(opt, lr):
@@ -558,8 +662,11 @@ def _set_lr(opt, lr):
         for g in opt.param_groups: g['lr'] = lr
     else: opt.set_hyper('lr', lr)
 
-def _train(learn, batches, steps:int, lr:float, shuffle:bool=False, seconds:float=None, steps_min:int=0, warmup:int=0):
-    "Adam on the trainable parameters for `steps` steps cycling through `batches`, the learning rate rising over the first `warmup` (stopping after `seconds` once `steps_min` are done); returns the losses (on the device)"
+def _train(learn, batches, steps:int, lr:float, shuffle:bool=False, seconds:float=None,
+           steps_min:int=0, warmup:int=0):
+    """Adam on the trainable parameters for `steps` steps cycling through `batches`, the learning rate rising
+    over the first `warmup` (stopping after `seconds` once `steps_min` are done); returns the losses (on
+    the device)"""
     m, t0 = learn.model, time.perf_counter()
     opt = _adam(m, lr)
     losses = []
@@ -575,14 +682,17 @@ def _train(learn, batches, steps:int, lr:float, shuffle:bool=False, seconds:floa
 
 def _chunks(dls, batches, n:int):
     "`batches` cut into batches of `n` samples"
-    return [tuple(o[i:i+n] for o in b) for b in batches for i in range(0, len(_split(dls, b)[0][0]) - n + 1, n)]
+    return [tuple(o[i:i+n] for o in b) for b in batches for i in range(0,
+                                                                       len(_split(dls, b)[0][0]) - n + 1, n)]
 
 def _sample_losses(learn, out, yb):
-    "The loss of each sample in a batch (averaged over its pixels or tokens), or the batch's loss when the loss cannot be left unreduced"
+    """The loss of each sample in a batch (averaged over its pixels or tokens), or the batch's loss when the
+    loss cannot be left unreduced"""
     bs = out.shape[0]
     try:
         with learn.loss_not_reduced(): v = learn.loss_func(out, *yb)
-        if v.numel() and v.numel() % bs == 0: return v.detach().float().as_subclass(torch.Tensor).reshape(bs, -1).mean(1)
+        if v.numel() and v.numel() % bs == 0:
+            return v.detach().float().as_subclass(torch.Tensor).reshape(bs, -1).mean(1)
     except TypeError: pass
     return learn.loss_func(out, *yb).detach().float().as_subclass(torch.Tensor).reshape(1)
 
@@ -590,10 +700,12 @@ def _t_stat(d):
     "Mean of the paired differences `d` over its standard error: how many standard errors it lies above zero"
     if len(d) < 2: return float('nan')
     se = d.std().item() / math.sqrt(len(d))
-    return d.mean().item() / se if se > 0 else math.copysign(math.inf, d.mean().item()) if d.mean().item() else 0.
+    return (d.mean().item() / se if se > 0 else math.copysign(math.inf, d.mean().item()) if d.mean().item()
+            else 0.)
 
 def _loss_floor(loss_func, c:int) -> float:
-    "The lowest value the loss can reach with `c` classes: 0, or with label smoothing the entropy of the smoothed target"
+    """The lowest value the loss can reach with `c` classes: 0, or with label smoothing the entropy of the
+    smoothed target"""
     f = getattr(loss_func, 'func', loss_func)
     eps = f.eps if isinstance(f, LabelSmoothingCrossEntropy) else getattr(f, 'label_smoothing', 0.)
     if not eps: return 0.
@@ -601,15 +713,19 @@ def _loss_floor(loss_func, c:int) -> float:
     return -(q * math.log(q) + (c - 1) * r * math.log(r))
 
 def _accuracy(loss_func, out, y):
-    "Accuracy of the decoded predictions (the loss's `activation`, then its `decodes`, as fastai's `get_preds` does) against the targets, both flattened"
-    if hasattr(loss_func, 'decodes'): p = loss_func.decodes(getattr(loss_func, 'activation', lambda o: o)(out))
-    elif isinstance(loss_func, (nn.BCEWithLogitsLoss, nn.BCELoss)): p = out > (0 if isinstance(loss_func, nn.BCEWithLogitsLoss) else 0.5)
+    """Accuracy of the decoded predictions (the loss's `activation`, then its `decodes`, as fastai's
+    `get_preds` does) against the targets, both flattened"""
+    if hasattr(loss_func, 'decodes'):
+        p = loss_func.decodes(getattr(loss_func, 'activation', lambda o: o)(out))
+    elif isinstance(loss_func, (nn.BCEWithLogitsLoss, nn.BCELoss)):
+        p = out > (0 if isinstance(loss_func, nn.BCEWithLogitsLoss) else 0.5)
     else: p = out.argmax(1)   # a torch loss: the classes are on axis 1
     p, y = flatten_check(p, y)
     return (p.float() == y.float()).float().mean().item()
 
 def _memorise(l, kind, xs, ys, lr, steps, steps_min, seconds, tol, check_every):
-    "Adam on one fixed batch until its loss is close to its floor (read every `check_every` steps), or the steps or the time run out"
+    """Adam on one fixed batch until its loss is close to its floor (read every `check_every` steps), or the
+    steps or the time run out"""
     m = l.model
     opt, losses, acc, t0 = _adam(m, lr), [], None, time.perf_counter()
     for s in range(steps + 1):
@@ -619,7 +735,8 @@ def _memorise(l, kind, xs, ys, lr, steps, steps_min, seconds, tol, check_every):
         last = s == steps or (s >= steps_min and time.perf_counter() - t0 > seconds)
         if s == 0:
             l0 = loss.item()
-            floor = _loss_floor(l.loss_func, out.shape[getattr(l.loss_func, 'axis', -1)]) if kind == 'ce' else 0.
+            floor = (_loss_floor(l.loss_func, out.shape[getattr(l.loss_func, 'axis', -1)]) if kind == 'ce'
+                     else 0.)
             target = floor + tol * (l0 - floor)
         elif s % check_every == 0 or last:  # judge this reading: the model as it is now, on this forward
             final = loss.item()
@@ -627,20 +744,31 @@ def _memorise(l, kind, xs, ys, lr, steps, steps_min, seconds, tol, check_every):
             ok = math.isfinite(final) and final <= target and (acc is None or acc >= 1 - tol)
             if ok or not math.isfinite(final) or last: break
         loss.backward(); opt.step(); opt.zero_grad()
-    return dict(ok=ok, final=final, target=target, initial=l0, floor=floor, steps=s, accuracy=acc, lr=lr, losses=torch.stack(losses).float().tolist())
+    return dict(ok=ok, final=final, target=target, initial=l0, floor=floor, steps=s, accuracy=acc, lr=lr,
+                losses=torch.stack(losses).float().tolist())
 
 def check_overfit_batch(learn:Learner, # the learner to check (it is left unchanged)
-                        n:int=16, # samples in the batch to overfit (at least 2); fewer, down to 2, when a step is slow
+                        # samples in the batch to overfit (at least 2); fewer, down to 2, when a step is slow
+                        n:int=16,
                         steps:int=300, # at most this many Adam steps
-                        lrs:tuple=(3e-3, 3e-2), # Adam's learning rates, independent of the learner's: when one fails, the next is tried from the start
-                        tol:float=0.05, # the loss must fall to this fraction of the way from its initial value to its floor, and the error rate below it
-                        seconds:float=3., # time budget of a run: fewer samples when a step is slow, and a stop after this long (but not before `steps_min`)
+                        # Adam's learning rates, independent of the learner's: when one fails, the next is
+                        # tried from the start
+                        lrs:tuple=(3e-3, 3e-2),
+                        # the loss must fall to this fraction of the way from its initial value to its floor,
+                        # and the error rate below it
+                        tol:float=0.05,
+                        # time budget of a run: fewer samples when a step is slow, and a stop after this long
+                        # (but not before `steps_min`)
+                        seconds:float=3.,
                         steps_min:int=20, # steps done whatever the time
-                        check_every:int=5 # read the loss (and stop when it is low enough) every this many steps
+                        # read the loss (and stop when it is low enough) every this many steps
+                        check_every:int=5
                        ) -> Finding:
-    "Train on one small fixed batch: the loss must go close to its floor (zero, without label smoothing) and accuracy to 100%"
+    """Train on one small fixed batch: the loss must go close to its floor (zero, without label smoothing) and
+    accuracy to 100%"""
     name = 'overfit_batch'
-    if not isinstance(n, int) or n < 2: raise RecipeError(f"n must be an int of at least 2, got {n!r}", "pass n=2 or more samples to overfit")
+    if not isinstance(n, int) or n < 2:
+        raise RecipeError(f"n must be an int of at least 2, got {n!r}", "pass n=2 or more samples to overfit")
     with _checking(learn) as l:
         try: kind = loss_kind(l)
         except RecipeError: kind = None
@@ -652,44 +780,63 @@ def check_overfit_batch(learn:Learner, # the learner to check (it is left unchan
         runs, t0 = [], time.perf_counter()
         for lr in lrs:
             if runs and (runs[-1]['ok'] or time.perf_counter() - t0 > len(runs) * seconds): break
-            with preserve_state(l): runs.append(_memorise(l, kind, xs, ys, lr, steps, steps_min, seconds, tol, check_every))
-    r = next((o for o in runs if o['ok']), min(runs, key=lambda o: o['final'] if math.isfinite(o['final']) else math.inf))
-    det = dict(n=n, **{k: v for k, v in r.items() if k not in ('ok', 'final', 'target')}, tried=[o['lr'] for o in runs])
-    exp = f"below {r['target']:.3g}" + (f" at {1-tol:.0%} accuracy or more" if r['accuracy'] is not None else '')
+            with preserve_state(l):
+                runs.append(_memorise(l, kind, xs, ys, lr, steps, steps_min, seconds, tol, check_every))
+    r = next((o for o in runs if o['ok']),
+             min(runs, key=lambda o: o['final'] if math.isfinite(o['final']) else math.inf))
+    det = dict(n=n, **{k: v for k, v in r.items() if k not in ('ok', 'final', 'target')},
+               tried=[o['lr'] for o in runs])
+    exp = f"below {r['target']:.3g}" + (f" at {1-tol:.0%} accuracy or more" if r['accuracy'] is not None
+                                        else '')
     if r['ok']: return Finding(name, 'pass', r['final'], exp, details=det)
     # stopped by the time budget, nearly there: a slow model on a busy CPU, not a model that cannot memorise
     progress = (r['initial'] - r['final']) / max(r['initial'] - r['target'], 1e-12)
     det['progress'] = progress
     if r['steps'] < steps and math.isfinite(r['final']) and progress >= 0.9:
         return Finding(name, 'skip', r['final'], exp, details=det,
-                       advice=f"{progress:.0%} of the way to the target when the time budget ran out ({r['steps']} steps): "
+                       advice=f"{progress:.0%} of the way to the target when the time budget ran out "
+                              f"({r['steps']} steps): "
                               "not conclusive; pass seconds= to train longer (or run on a GPU)")
-    if len(runs) < len(lrs) and all(o['steps'] < steps for o in runs):   # the budget ran out before the next learning rate was tried
+    # the budget ran out before the next learning rate was tried
+    if len(runs) < len(lrs) and all(o['steps'] < steps for o in runs):
         return Finding(name, 'skip', r['final'], exp, details=det,
-                       advice=f"not conclusive: the time budget allowed lr {', '.join(f'{o:g}' for o in det['tried'])} only, for {r['steps']} steps: "
+                       advice=f"not conclusive: the time budget allowed lr "
+                              f"{', '.join(f'{o:g}' for o in det['tried'])} only, for {r['steps']} steps: "
                               "pass seconds= to train longer (or run on a GPU)")
     acc = r['accuracy']
     return Finding(name, 'fail', r['final'], exp, details=det,
-                   advice=f"could not memorise {n} samples in {r['steps']} steps (loss {r['final']:.3g}, lowest {min(r['losses']):.3g}{'' if acc is None else f', accuracy {acc:.0%}'}): "
-                          "look for a softmax before the loss, frozen or detached layers, a broken loss, or too little capacity")
+                   advice=f"could not memorise {n} samples in {r['steps']} steps (loss {r['final']:.3g}, "
+                          f"lowest {min(r['losses']):.3g}{'' if acc is None else f', accuracy {acc:.0%}'}): "
+                          "look for a softmax before the loss, frozen or detached layers, a broken loss, or "
+                          "too little capacity")
 
 # %% ../nbs/02_baseline.ipynb #ad0d8375
 def check_input_independent(learn:Learner, # the learner to check (it is left unchanged)
                             steps:int=200, # Adam steps for each run, at most
-                            lrs:tuple=(1e-3, 1e-2), # Adam's learning rates, tried in turn (while the time budget lasts) until the real model is clearly better
-                            n:int=None, # samples per step; default: the batch size, fewer (down to 8) when a step is slow
+                            # Adam's learning rates, tried in turn (while the time budget lasts) until the
+                            # real model is clearly better
+                            lrs:tuple=(1e-3, 1e-2),
+                            # samples per step; default: the batch size, fewer (down to 8) when a step is slow
+                            n:int=None,
                             n_valid:int=4, # validation batches to compare the two models on
-                            seconds:float=4., # time budget of the two runs at one learning rate: fewer samples, then fewer steps (at least 10)
-                            margin:float=0.1, # the real model's validation loss must be at least this fraction lower...
-                            z:float=3. # ...or lower by this many standard errors of the per-sample differences
+                            # time budget of the two runs at one learning rate: fewer samples, then fewer
+                            # steps (at least 10)
+                            seconds:float=4.,
+                            # the real model's validation loss must be at least this fraction lower...
+                            margin:float=0.1,
+                            # ...or lower by this many standard errors of the per-sample differences
+                            z:float=3.
                            ) -> Finding:
-    "Train on real and on shuffled inputs (same seed, same steps): the model trained on real pairs must do clearly better on the validation set"
+    """Train on real and on shuffled inputs (same seed, same steps): the model trained on real pairs must do
+    clearly better on the validation set"""
     name = 'input_independent'
     with _checking(learn) as l:
         xb, yb = _split(l.dls, _batches(l.dls.train, 1)[0])
         m, bs, t0 = l.model.train(), len(xb[0]), time.perf_counter()
-        n, planned = _plan(_step_time(l, xb, yb), min(ifnone(n, bs), bs), steps, seconds / 2, n_min=min(8, bs))
-        # as many distinct samples as the steps will use, up to an epoch: a model that sees few samples many times memorises them
+        n, planned = _plan(_step_time(l, xb, yb), min(ifnone(n, bs), bs), steps, seconds / 2,
+                           n_min=min(8, bs))
+        # as many distinct samples as the steps will use, up to an epoch: a model that sees few samples many
+        # times memorises them
         tb = _chunks(l.dls, _batches(l.dls.train, min(len(l.dls.train), math.ceil(planned * n / bs))), n)
         vb = [_split(l.dls, b) for b in _batches(l.dls.valid, n_valid)]
         runs = []
@@ -699,40 +846,57 @@ def check_input_independent(learn:Learner, # the learner to check (it is left un
             for shuffle in (False, True):
                 with preserve_state(l):
                     seed_all(42); m.train()
-                    # a short warm-up: Adam's first steps move every weight by the full learning rate, which can throw a fresh deep net off for a while
-                    tl = _train(l, tb, done, lr, shuffle=shuffle, seconds=None if shuffle else seconds / 2, steps_min=10, warmup=3)
-                    done, fit[shuffle] = len(tl), tl[-max(1, len(tl) // 4):].mean().item()   # the training loss over the last quarter
-                    _set_dropout(m, False)   # measured in training mode (batch statistics, as trained), without dropout
-                    with torch.no_grad(): res[shuffle] = torch.cat([_sample_losses(l, _forward(m, xv), yv) for xv, yv in vb]).cpu()
+                    # a short warm-up: Adam's first steps move every weight by the full learning rate, which
+                    # can throw a fresh deep net off for a while
+                    tl = _train(l, tb, done, lr, shuffle=shuffle, seconds=None if shuffle else seconds / 2,
+                                steps_min=10, warmup=3)
+                    # the training loss over the last quarter
+                    done, fit[shuffle] = len(tl), tl[-max(1, len(tl) // 4):].mean().item()
+                    # measured in training mode (batch statistics, as trained), without dropout
+                    _set_dropout(m, False)
+                    with torch.no_grad():
+                        res[shuffle] = torch.cat([_sample_losses(l, _forward(m, xv), yv) for xv,
+                                                  yv in vb]).cpu()
             real, base = res[False].mean().item(), res[True].mean().item()
             t, ratio = _t_stat(res[True] - res[False]), real / base if base > 0 else float('nan')
-            runs.append(dict(lr=lr, real=real, shuffled=base, t=t, ratio=ratio, steps=done, ok=ratio <= 1 - margin or t >= z,
-                             fit_real=fit[False], fit_shuffled=fit[True]))
+            runs.append(dict(lr=lr, real=real, shuffled=base, t=t, ratio=ratio, steps=done,
+                             ok=ratio <= 1 - margin or t >= z, fit_real=fit[False], fit_shuffled=fit[True]))
     r = max(runs, key=lambda o: (o['ok'], o['t'] if math.isfinite(o['t']) else -math.inf))
-    det = dict(real=r['real'], shuffled=r['shuffled'], t=r['t'], lr=r['lr'], steps=r['steps'], n=n, n_valid=len(res[False]),
-               runs=runs)
-    val, exp = (round(r['real'], 4), round(r['shuffled'], 4)), f"real below {1-margin:.0%} of shuffled, or lower by {z:g} standard errors"
+    det = dict(real=r['real'], shuffled=r['shuffled'], t=r['t'], lr=r['lr'], steps=r['steps'], n=n,
+               n_valid=len(res[False]), runs=runs)
+    val, exp = ((round(r['real'], 4), round(r['shuffled'], 4)),
+                f"real below {1-margin:.0%} of shuffled, or lower by {z:g} standard errors")
     if r['ok']: return Finding(name, 'pass', val, exp, details=det)
-    # far worse than knowing nothing on the validation set while it fits its training batches at less than half the loss (a
-    # model a few steps old can also be worse): what it learned from the training set is wrong on the validation set
+    # far worse than knowing nothing on the validation set while it fits its training batches at less than
+    # half the loss (a model a few steps old can also be worse): what it learned from the training set is
+    # wrong on the validation set
     if r['ratio'] > 1.5 and r['t'] <= -z and r['fit_real'] < 0.5 * r['fit_shuffled']:
         return Finding(name, 'fail', val, exp, details=det,
-                       advice=f"the model trained on real pairs scores {r['ratio']:.0%} of the loss of one trained on shuffled inputs on the validation set: what it learned "
-                              "is wrong there, so the validation labels or inputs are encoded unlike the training ones (labels encoded per split? another vocab or normalisation?)")
-    if r['steps'] < steps:   # cut short by the time budget: a model a few steps old can be no better than the shuffled one, or worse
+                       advice=f"the model trained on real pairs scores {r['ratio']:.0%} of the loss of one "
+                              "trained on shuffled inputs on the validation set: what it learned "
+                              "is wrong there, so the validation labels or inputs are encoded unlike the "
+                              "training ones (labels encoded per split? another vocab or normalisation?)")
+    # cut short by the time budget: a model a few steps old can be no better than the shuffled one, or worse
+    if r['steps'] < steps:
         return Finding(name, 'skip', val, exp, details=det,
-                       advice=f"not conclusive after {r['steps']} steps, all the time budget allows for this model here: pass seconds= to train longer (or run on a GPU)")
+                       advice=f"not conclusive after {r['steps']} steps, all the time budget allows for this "
+                              "model here: pass seconds= to train longer (or run on a GPU)")
     tried = ', '.join(f"{o['lr']:g}" for o in runs)
     if len(runs) < len(lrs):   # the time budget ran out before every learning rate was tried
         return Finding(name, 'skip', val, exp, details=det,
-                       advice=f"not conclusive: the time budget allowed lr {tried} only (of {', '.join(f'{o:g}' for o in lrs)}): pass seconds= to train longer (or run on a GPU)")
-    adv = (f"the model trained on real pairs scores {r['ratio']:.0%} of the loss of one trained on shuffled inputs ({r['t']:.1f} standard errors lower, at lr {tried}): "
-           "it is not learning from its inputs (labels misaligned with inputs? inputs blanked by a transform? a detached input path?)")
+                       advice=f"not conclusive: the time budget allowed lr {tried} only (of "
+                              f"{', '.join(f'{o:g}' for o in lrs)}): pass seconds= to train longer (or run "
+                              "on a GPU)")
+    adv = (f"the model trained on real pairs scores {r['ratio']:.0%} of the loss of one trained on shuffled "
+           f"inputs ({r['t']:.1f} standard errors lower, at lr {tried}): "
+           "it is not learning from its inputs (labels misaligned with inputs? inputs blanked by a "
+           "transform? a detached input path?)")
     return Finding(name, 'warn' if r['ratio'] < 1 else 'fail', val, exp, advice=adv, details=det)
 
 # %% ../nbs/02_baseline.ipynb #706f643e
 class _Cycle:
-    "A stand-in for the training `DataLoader`: `n` batches, cycling through `batches` already read; anything else is the loader's"
+    """A stand-in for the training `DataLoader`: `n` batches, cycling through `batches` already read; anything
+    else is the loader's"""
     def __init__(self, dl, batches, n): self.dl,self.batches,self.n = dl,batches,n
     def __len__(self): return self.n
     def __iter__(self): return itertools.islice(itertools.cycle(self.batches), self.n)
@@ -742,7 +906,8 @@ class _Cycle:
 _LOGGERS = ('tensorboard', 'wandb', 'neptune', 'comet', 'azureml', 'aim', 'mlflow')
 
 def _aside(cb):
-    "A callback a short fit of a check must not run: it acts at the end of epochs and fits (a `SaveModelCallback` loads its file) or writes logs and files"
+    """A callback a short fit of a check must not run: it acts at the end of epochs and fits (a
+    `SaveModelCallback` loads its file) or writes logs and files"""
     if isinstance(cb, (TrackerCallback, CSVLogger, ShowGraphCallback)): return True
     m = type(cb).__module__
     return m.startswith('fastai.callback.') and m.rsplit('.', 1)[-1] in _LOGGERS
@@ -756,63 +921,91 @@ def _train_on(dls, batches, n):
     finally: dls.loaders[0] = dl
 
 class _Record(Callback):
-    "Record the training losses on the device, skipping validation; end the fit after `seconds` once `steps_min` steps are done"
+    """Record the training losses on the device, skipping validation; end the fit after `seconds` once
+    `steps_min` steps are done"""
     order = -20
     def __init__(self, steps_min:int=0, seconds:float=None): self.steps_min,self.seconds = steps_min,seconds
     def before_fit(self): self.losses,self.t0 = [],time.perf_counter()
     def after_batch(self):
         if not self.training: return
         self.losses.append(self.learn.loss.detach())
-        if self.seconds is not None and len(self.losses) >= self.steps_min and time.perf_counter() - self.t0 > self.seconds: raise CancelFitException()
+        if (self.seconds is not None and len(self.losses) >= self.steps_min
+            and time.perf_counter() - self.t0 > self.seconds):
+            raise CancelFitException()
     def before_validate(self): raise CancelValidException()
 
 def _fixed_set_losses(l, batches):
     "Per-sample losses on `batches`, in training mode without dropout, with no gradient"
     m = l.model.train(); _set_dropout(m, False)
-    with torch.no_grad(): return torch.cat([_sample_losses(l, _forward(m, x), y) for x, y in (_split(l.dls, b) for b in batches)]).cpu()
+    with torch.no_grad():
+        return torch.cat([_sample_losses(l, _forward(m, x), y) for x,
+                          y in (_split(l.dls, b) for b in batches)]).cpu()
 
 def check_loss_decreases(learn:Learner, # the learner to check (it is left unchanged)
                          steps:int=50, # training batches, at most
-                         fit:str='fit', # the Learner method that trains: 'fit', 'fit_one_cycle', 'fit_flat_cos', ...
-                         n_batches:int=4, # the first training batches of the fit: the fixed set the loss is measured on, before and after
+                         # the Learner method that trains: 'fit', 'fit_one_cycle', 'fit_flat_cos', ...
+                         fit:str='fit',
+                         # the first training batches of the fit: the fixed set the loss is measured on,
+                         # before and after
+                         n_batches:int=4,
                          seconds:float=3., # time budget: fewer steps when a step is slow...
                          steps_min:int=8, # ...but at least this many
                          min_drop:float=0.1, # the loss on the fixed set must fall by this fraction...
                          z:float=3., # ...or by this many standard errors of the per-sample changes
-                         spike:float=3., # warn when the training loss rises above this multiple of its start on the way (over three steps in a row)...
+                         # warn when the training loss rises above this multiple of its start on the way (over
+                         # three steps in a row)...
+                         spike:float=3.,
                          diverge:float=10. # ...and fail above this multiple
                         ) -> Finding:
-    "A short fit with the learner's own optimizer, learning rate, schedule and callbacks: the loss on a fixed set of training batches must fall"
+    """A short fit with the learner's own optimizer, learning rate, schedule and callbacks: the loss on a
+    fixed set of training batches must fall"""
     name = 'loss_decreases'
     if not callable(getattr(Learner, fit, None)):
-        raise RecipeError(f"Learner has no fit method {fit!r}", "pass fit='fit', 'fit_one_cycle', 'fit_flat_cos' or another Learner method")
+        raise RecipeError(f"Learner has no fit method {fit!r}",
+                          "pass fit='fit', 'fit_one_cycle', 'fit_flat_cos' or another Learner method")
     with _checking(learn) as l:
         xb, yb = _split(l.dls, _batches(l.dls.train, 1)[0])
-        with preserve_state(l): steps = _plan(_step_time(l, xb, yb), len(xb[0]), steps, seconds, n_min=len(xb[0]), steps_min=steps_min)[1]
-        tb = _batches(l.dls.train, min(steps, len(l.dls.train)))   # an epoch, or less: the batches cycle as epochs would
-        fixed = tb[:max(1, min(n_batches, steps // 4))]   # measuring a batch twice costs about a step: at most a quarter of the fit
+        with preserve_state(l):
+            steps = _plan(_step_time(l, xb, yb), len(xb[0]), steps, seconds, n_min=len(xb[0]),
+                          steps_min=steps_min)[1]
+        # an epoch, or less: the batches cycle as epochs would
+        tb = _batches(l.dls.train, min(steps, len(l.dls.train)))
+        # measuring a batch twice costs about a step: at most a quarter of the fit
+        fixed = tb[:max(1, min(n_batches, steps // 4))]
         with preserve_state(l): before = _fixed_set_losses(l, fixed)
-        cb = _Record(steps_min, seconds)   # (the plan does not know the cost of the learner's own optimizer and callbacks)
-        # callbacks that act on whole epochs and fits (early stopping, saving the best model, logs) sit out the short fit
-        with l.no_bar(), l.no_logging(), l.removed_cbs([c for c in l.cbs if _aside(c)]), _train_on(l.dls, tb, steps): getattr(l, fit)(1, cbs=cb, reset_opt=True)
+        # (the plan does not know the cost of the learner's own optimizer and callbacks)
+        cb = _Record(steps_min, seconds)
+        # callbacks that act on whole epochs and fits (early stopping, saving the best model, logs) sit out
+        # the short fit
+        with l.no_bar(), l.no_logging(), l.removed_cbs([c for c in l.cbs
+                                                        if _aside(c)]), _train_on(l.dls, tb, steps):
+            getattr(l, fit)(1, cbs=cb, reset_opt=True)
         after = _fixed_set_losses(l, fixed)
         losses = torch.stack(cb.losses).float().cpu()
     t = _t_stat(before - after)
     first, last = before.mean().item(), after.mean().item()
-    # a step's loss against its batch's loss before the fit where that was measured, else the fixed set's: a spike is judged against the same samples
-    per_batch = [o.mean() for o in before.chunk(len(fixed))] if len(before) >= len(fixed) else [before.mean()] * len(fixed)
-    start = torch.stack([per_batch[i % len(tb)] if i % len(tb) < len(fixed) else before.mean() for i in range(len(losses))])
+    # a step's loss against its batch's loss before the fit where that was measured, else the fixed set's: a
+    # spike is judged against the same samples
+    per_batch = ([o.mean() for o in before.chunk(len(fixed))] if len(before) >= len(fixed)
+                 else [before.mean()] * len(fixed))
+    start = torch.stack([per_batch[i % len(tb)] if i % len(tb) < len(fixed) else before.mean()
+                         for i in range(len(losses))])
     det = dict(losses=losses.tolist(), before=first, after=last, t=t, steps=len(losses), lr=learn.lr, fit=fit)
-    val, exp = (round(first, 4), round(last, 4)), f"below {(1-min_drop)*first:.4g}, or lower by {z:g} standard errors"
+    val, exp = ((round(first, 4), round(last, 4)),
+                f"below {(1-min_drop)*first:.4g}, or lower by {z:g} standard errors")
     bad = (~torch.isfinite(losses)).nonzero().flatten()
     if len(bad) or not math.isfinite(last):
         i = bad[0].item() if len(bad) else len(losses) - 1
         return Finding(name, 'fail', (first, float('nan')), exp, details=det,
-                       advice=f"the loss became {losses[i].item()} at step {i}: lower the learning rate (learn.lr_find()) or look for a numerical bug")
+                       advice=f"the loss became {losses[i].item()} at step {i}: lower the learning rate "
+                              "(learn.lr_find()) or look for a numerical bug")
     if not (last <= (1 - min_drop) * first or t >= z):
         return Finding(name, 'fail', val, exp, details=det,
-                       advice=f"the training loss did not fall in {len(losses)} steps at lr {l.lr:g} ({t:.1f} standard errors): try a lower (or higher) learning rate with learn.lr_find()")
-    # one batch's loss is one noisy reading: a rise counts when it holds for three steps (the median of each three in a row)
+                       advice=f"the training loss did not fall in {len(losses)} steps at lr {l.lr:g} "
+                              f"({t:.1f} standard errors): try a lower (or higher) learning rate with "
+                              "learn.lr_find()")
+    # one batch's loss is one noisy reading: a rise counts when it holds for three steps (the median of each
+    # three in a row)
     ratio = losses / start.clamp_min(1e-12)
     if len(ratio) >= 3: ratio = ratio.unfold(0, 3, 1).median(1).values
     i = int(ratio.argmax())
@@ -820,8 +1013,10 @@ def check_loss_decreases(learn:Learner, # the learner to check (it is left uncha
     if ratio[i] > spike:
         grave = ratio[i] > diverge
         return Finding(name, 'fail' if grave else 'warn', val, exp, details=det,
-                       advice=f"the loss rose to {ratio[i].item():.3g} times its start over steps {i}-{i+2}{' before coming back down' if grave else ''}: "
-                              f"the learning rate {'is far' if grave else 'may be'} too high (learn.lr_find()), or use warmup (fit_one_cycle)")
+                       advice=f"the loss rose to {ratio[i].item():.3g} times its start over steps "
+                              f"{i}-{i+2}{' before coming back down' if grave else ''}: "
+                              f"the learning rate {'is far' if grave else 'may be'} too high "
+                              "(learn.lr_find()), or use warmup (fit_one_cycle)")
     return Finding(name, 'pass', val, exp, details=det)
 
 # %% ../nbs/02_baseline.ipynb #de079a06
@@ -829,7 +1024,8 @@ def _data_report(learn):
     "`recipe.data`'s checks when that module is there, else a skip"
     try: import recipe.data as rd
     except ImportError as e: return Finding('data', 'skip', advice=f"recipe.data is not available ({e})")
-    return learn.inspect_data(verbose=False) if hasattr(learn, 'inspect_data') else rd.inspect_data(learn.dls, verbose=False)
+    return (learn.inspect_data(verbose=False) if hasattr(learn, 'inspect_data')
+            else rd.inspect_data(learn.dls, verbose=False))
 
 PREFLIGHT_CHECKS = dict(dumb_baselines=_baseline_finding, loss_at_init=check_loss_at_init,
                         batch_independence=check_batch_independence, params_update=check_params_update,
@@ -845,11 +1041,16 @@ def _alone():
     finally: _ALONE[0] = False
 
 def _ddp_guard(learn):
-    "Refuse to run the checks' short fits in one rank of a data-parallel run, where they would hang or mislead"
-    fix = "call recipe.distributed.ddp_preflight(learn) on every rank, before the fit: it runs the checks on rank 0 alone and shares the report"
-    if plain_model(learn.model) is not learn.model: raise RecipeError("the model is wrapped in DistributedDataParallel (called during a fit?)", fix)
+    """Refuse to run the checks' short fits in one rank of a data-parallel run, where they would hang or
+    mislead"""
+    fix = ("call recipe.distributed.ddp_preflight(learn) on every rank, before the fit: it runs the checks "
+           "on rank 0 alone and shares the report")
+    if plain_model(learn.model) is not learn.model:
+        raise RecipeError("the model is wrapped in DistributedDataParallel (called during a fit?)", fix)
     rank, ws = rank_world()
-    if ws > 1 and not _ALONE[0]: raise RecipeError(f"preflight called on rank {rank} of {ws} processes: each rank would run its own short fits", fix)
+    if ws > 1 and not _ALONE[0]:
+        raise RecipeError(f"preflight called on rank {rank} of {ws} processes: each rank would run its own "
+                          "short fits", fix)
 
 @patch
 def preflight(self:Learner, checks:list=None, data:bool=False, verbose:bool=True) -> Report:
@@ -867,8 +1068,10 @@ def preflight(self:Learner, checks:list=None, data:bool=False, verbose:bool=True
 # %% ../nbs/02_baseline.ipynb #1002461f
 @contextlib.contextmanager
 def _kept(model):
-    "Put back each module's mode and the state it keeps between forwards (a recurrent net's hidden state and batch size)"
-    kept = [(m, m.training, {k: v for k, v in vars(m).items() if _tensors_only(v) or isinstance(v, (bool, int, float))}) for m in model.modules()]
+    """Put back each module's mode and the state it keeps between forwards (a recurrent net's hidden state and
+    batch size)"""
+    kept = [(m, m.training, {k: v for k, v in vars(m).items() if holds_tensors(v)
+                             or isinstance(v, (bool, int, float))}) for m in model.modules()]
     try: yield
     finally:
         for m, t, d in kept: m.__dict__.update(d); m.training = t
@@ -882,11 +1085,14 @@ class PredictionDynamics(Callback):
                  every:int=10, # record after every this many training steps (and at the start and the end)
                  n:int=16 # keep this many samples of the batch
                 ):
-        if not isinstance(every, int) or every < 1: raise RecipeError(f"every must be a positive int, got {every!r}", "pass every=10 to record every 10 training steps")
+        if not isinstance(every, int) or every < 1:
+            raise RecipeError(f"every must be a positive int, got {every!r}",
+                              "pass every=10 to record every 10 training steps")
         store_attr()
         self.preds,self.steps,self._buf = None,[],[]
     def before_fit(self):
-        b = self.batch if self.batch is not None else _read(self.dls.valid, 1)[0]  # (reading leaves the loader and the random states as they were)
+        # (reading leaves the loader and the random states as they were)
+        b = self.batch if self.batch is not None else _read(self.dls.valid, 1)[0]
         dev = _model_device(self.model)
         xb, yb = _split(self.dls, to_device(b, dev))
         self.xb, self._y = tuple(x[:self.n] for x in xb), yb[0][:self.n].detach()
@@ -894,7 +1100,8 @@ class PredictionDynamics(Callback):
         try: self.kind = loss_kind(self.learn)
         except RecipeError: self.kind = 'raw'
         self.axis = getattr(self.learn.loss_func, 'axis', -1)
-        self.dense = self.kind == 'ce' and self.targs[0].numel() > 1   # a class per pixel or token: keep the true class's probability
+        # a class per pixel or token: keep the true class's probability
+        self.dense = self.kind == 'ce' and self.targs[0].numel() > 1
         self.steps, self.preds, self._buf = [], None, []
         self.rank = rank_world()[0]  # under DDP only rank 0 records: the weights are the same on every rank
         self._record()
@@ -906,8 +1113,10 @@ class PredictionDynamics(Callback):
         self._flush()
     def _record(self):
         if self.rank: return
-        model = plain_model(self.model)  # a forward through the DDP wrapper is a collective: not on one rank alone
-        with _kept(model):   # eval mode, from a fresh state (a recurrent net's), then back to the training's modes and state
+        # a forward through the DDP wrapper is a collective: not on one rank alone
+        model = plain_model(self.model)
+        # eval mode, from a fresh state (a recurrent net's), then back to the training's modes and state
+        with _kept(model):
             model.eval()
             with torch.no_grad(): out = _forward(model, self.xb).detach().float()
         if self.kind == 'ce':
@@ -922,12 +1131,18 @@ class PredictionDynamics(Callback):
         self.preds, self._buf = new if self.preds is None else torch.cat([self.preds, new]), []
     after_cancel_fit = _flush
     def plot(self, n:int=8, figsize=None):
-        "Class probabilities over training for `n` samples (classification), or predicted against true (regression)"
+        """Class probabilities over training for `n` samples (classification), or predicted against true
+        (regression)"""
         import matplotlib.pyplot as plt
-        if getattr(self, 'rank', 0): raise RecipeError(f"this is rank {self.rank}: PredictionDynamics records on rank 0 only", "plot on rank 0")
-        if self.preds is None: raise RecipeError("PredictionDynamics has recorded nothing yet", "fit the learner with this callback first")
+        if getattr(self, 'rank', 0):
+            raise RecipeError(f"this is rank {self.rank}: PredictionDynamics records on rank 0 only",
+                              "plot on rank 0")
+        if self.preds is None:
+            raise RecipeError("PredictionDynamics has recorded nothing yet",
+                              "fit the learner with this callback first")
         steps = np.array(self.steps)
-        if getattr(self, 'dense', False):   # a class per pixel or token: the probability of the true one, averaged over the sample
+        # a class per pixel or token: the probability of the true one, averaged over the sample
+        if getattr(self, 'dense', False):
             fig, ax = plt.subplots(figsize=ifnone(figsize, (5, 3)))
             p = self.preds.flatten(2).mean(-1)
             for i in range(min(n, p.shape[1])): ax.plot(steps, p[:, i], lw=1, label=f"sample {i}")
@@ -935,13 +1150,15 @@ class PredictionDynamics(Callback):
             return ax
         if self.kind in ('ce', 'bce'):
             n = min(n, len(self.targs)); cols = min(n, 4); rows = math.ceil(n / cols)
-            fig, axs = plt.subplots(rows, cols, figsize=ifnone(figsize, (3 * cols, 2.2 * rows)), sharex=True, sharey=True, squeeze=False)
+            fig, axs = plt.subplots(rows, cols, figsize=ifnone(figsize, (3 * cols, 2.2 * rows)), sharex=True,
+                                    sharey=True, squeeze=False)
             for i, ax in enumerate(axs.flat):
                 if i >= n: ax.axis('off'); continue
                 p, t = self.preds[:, i], self.targs[i]
                 for c in range(p.shape[-1]):
                     true = bool(t[c]) if self.kind == 'bce' else c == int(t)
-                    ax.plot(steps, p[:, c], lw=2.5 if true else .8, color='C2' if true else 'C7', alpha=1 if true else .6)
+                    ax.plot(steps, p[:, c], lw=2.5 if true else .8, color='C2' if true else 'C7',
+                            alpha=1 if true else .6)
                 ax.set_title(f"sample {i}, true {t.tolist() if self.kind == 'bce' else int(t)}", fontsize=9)
             for ax in axs[-1]: ax.set_xlabel('step')
             for ax in axs[:, 0]: ax.set_ylabel('probability')
@@ -950,7 +1167,8 @@ class PredictionDynamics(Callback):
         fig, ax = plt.subplots(figsize=ifnone(figsize, (4, 4)))
         t = self.targs.float().flatten()
         for j, k in enumerate(sorted({0, len(steps) // 2, len(steps) - 1})):
-            ax.scatter(t, self.preds[k].flatten()[:len(t)], s=12, label=f"step {steps[k]}", color=plt.cm.viridis(j / 2))
+            ax.scatter(t, self.preds[k].flatten()[:len(t)], s=12, label=f"step {steps[k]}",
+                       color=plt.cm.viridis(j / 2))
         lim = [t.min().item(), t.max().item()]
         ax.plot(lim, lim, 'k--', lw=.8); ax.set_xlabel('true'); ax.set_ylabel('predicted'); ax.legend()
         return ax

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, importlib, importlib.util, os, sys, time, traceback
 from pathlib import Path
 from .core import *
-from .core import _row
+from .core import finding_row
 from fastcore.basics import ifnone, patch
 from fastai.learner import Learner
 
@@ -60,7 +60,7 @@ def audit(learn:Learner=None, # the learner to audit; default: `digits_learner()
     bad = [s for s in suites if s not in AUDIT_SUITES]
     if bad: raise RecipeError(f"unknown suite(s) {bad}", f"choose from {list(AUDIT_SUITES)}")
     rep = Report([describe_learner(learn)], title='recipe audit')
-    if verbose and not in_notebook(): print(f"{_row()}\n{_row(rep[0])}", flush=True)
+    if verbose and not in_notebook(): print(f"{finding_row()}\n{finding_row(rep[0])}", flush=True)
     for name in suites:
         mod, fn = AUDIT_SUITES[name]
         try: importlib.import_module(mod)

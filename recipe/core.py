@@ -6,7 +6,8 @@
 from __future__ import annotations
 import json, math, random, time, copy, contextlib, sys, warnings
 from functools import partial
-# torch >= 2.10 warns about `torch.jit.script`, which fastai and torchvision call at import: noise in every report
+# torch >= 2.10 warns about `torch.jit.script`, which fastai and torchvision call at import: noise in every
+# report
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -25,8 +26,9 @@ from fastai.callback.core import Callback
 from fastai.callback.progress import ProgressCallback  # also adds `Learner.no_bar`
 
 # %% auto #0
-__all__ = ['STATUSES', 'Finding', 'Report', 'RecipeError', 'check_learner', 'loss_kind', 'digits_dls', 'digits_learner',
-           'seed_all', 'preserve_state', 'learner_state', 'in_notebook', 'run_checks', 'rank_world', 'plain_model']
+__all__ = ['STATUSES', 'Finding', 'Report', 'finding_row', 'RecipeError', 'check_learner', 'loss_kind', 'digits_dls',
+           'digits_learner', 'seed_all', 'holds_tensors', 'rng_states', 'set_rng_states', 'preserve_state',
+           'learner_state', 'in_notebook', 'progress_items', 'run_checks', 'rank_world', 'plain_model', 'local_dl']
 
 # %% ../nbs/00_core.ipynb #5a26c153
 STATUSES = ('pass', 'warn', 'fail', 'skip')
@@ -65,7 +67,8 @@ class Finding:
     value:object=None # what was measured
     expected:object=None # what a healthy setup shows: a value, a `(low, high)` range or a phrase
     advice:str='' # one line on what to do about it (or why the check was skipped)
-    details:dict=field(default_factory=dict) # anything else worth keeping: indices, per-layer numbers, timings
+    # anything else worth keeping: indices, per-layer numbers, timings
+    details:dict=field(default_factory=dict)
     def __post_init__(self):
         if self.status not in STATUSES:
             raise ValueError(f"Finding status must be one of {STATUSES}, got {self.status!r}")
@@ -74,7 +77,8 @@ class Finding:
     @property
     def mark(self): return _MARKS[self.status]
     def to_dict(self): return _jsonable(dict(name=self.name, status=self.status, value=self.value,
-                                             expected=self.expected, advice=self.advice, details=self.details))
+                                             expected=self.expected, advice=self.advice,
+                                             details=self.details))
     def __str__(self):
         s = f"{_TEXT_MARKS[self.status]} {self.name}: {_fmt(self.value)}"
         if self.expected is not None: s += f" (expected {_fmt(self.expected)})"
@@ -115,7 +119,8 @@ class Report:
     def summary(self):
         c = self.counts()
         return f"{c['pass']} pass, {c['warn']} warn, {c['fail']} fail, {c['skip']} skip"
-    def to_dict(self): return dict(title=self.title, ok=self.ok, counts=self.counts(), findings=[f.to_dict() for f in self])
+    def to_dict(self):
+        return dict(title=self.title, ok=self.ok, counts=self.counts(), findings=[f.to_dict() for f in self])
     def to_json(self, path=None, indent=2):
         "The report as JSON; also written to `path` when given"
         s = json.dumps(self.to_dict(), indent=indent)
@@ -124,8 +129,10 @@ class Report:
     def _repr_markdown_(self):
         esc = lambda s: str(s).replace('|', '\\|').replace('\n', ' ')
         # the mark with its word: a mark alone is an empty box where no colour-emoji font is installed
-        rows = [f"| {f.mark} {f.status} | {esc(f.name)} | {esc(_fmt(f.value))} | {esc(_fmt(f.expected))} | {esc(f.advice)} |" for f in self]
-        head = f"**{esc(self.title)}**: {self.summary()}\n\n| status | check | measured | expected | advice |\n|---|---|---|---|---|"
+        rows = [f"| {f.mark} {f.status} | {esc(f.name)} | {esc(_fmt(f.value))} | {esc(_fmt(f.expected))} | "
+                f"{esc(f.advice)} |" for f in self]
+        head = (f"**{esc(self.title)}**: {self.summary()}\n\n| status | check | measured | expected | advice "
+                "|\n|---|---|---|---|---|")
         return '\n'.join([head] + rows)
     def __str__(self):
         rows = [(_TEXT_MARKS[f.status], f.name, _fmt(f.value), _fmt(f.expected), f.advice) for f in self]
@@ -135,9 +142,10 @@ class Report:
         return '\n'.join([f"{self.title}: {self.summary()}", line(hdr)] + [line(r) for r in rows])
     __repr__ = __str__
 
-_WIDTHS = (4, 20, 44, 32)  # status, check, measured, expected: the columns of a row printed as a check finishes
+# status, check, measured, expected: the columns of a row printed as a check finishes
+_WIDTHS = (4, 20, 44, 32)
 
-def _row(f=None):
+def finding_row(f=None):
     "One finding as a fixed-width row (the column names when `f` is None), so rows printed one by one line up"
     cols = ('', 'check', 'measured', 'expected', 'advice') if f is None else (
         _TEXT_MARKS[f.status], f.name, _fmt(f.value), _fmt(f.expected), f.advice)
@@ -157,22 +165,27 @@ def _n_batches(dl):
     except TypeError: return None
 
 def check_learner(learn, need_valid:bool=True, need_params:bool=True):
-    "Raise a `RecipeError` when `learn` cannot be checked: not a Learner, empty loaders, no trainable parameters"
+    """Raise a `RecipeError` when `learn` cannot be checked: not a Learner, empty loaders, no trainable
+    parameters"""
     if not isinstance(learn, Learner):
         raise RecipeError(f"expected a fastai Learner, got {type(learn).__name__}",
                           "pass a Learner, e.g. Learner(dls, model, loss_func=CrossEntropyLossFlat())")
     dls = getattr(learn, 'dls', None)
     if not isinstance(dls, DataLoaders) or len(dls.loaders) == 0:
-        raise RecipeError("learn.dls is not a DataLoaders", "build the Learner from fastai DataLoaders (e.g. DataLoaders.from_dsets)")
+        raise RecipeError("learn.dls is not a DataLoaders",
+                          "build the Learner from fastai DataLoaders (e.g. DataLoaders.from_dsets)")
     if _n_batches(dls.train) == 0:
-        raise RecipeError(f"the training DataLoader yields no batches ({len(dls.train.dataset)} items, bs={dls.train.bs}, drop_last={dls.train.drop_last})",
+        raise RecipeError(f"the training DataLoader yields no batches ({len(dls.train.dataset)} items, "
+                          f"bs={dls.train.bs}, drop_last={dls.train.drop_last})",
                           "pass more training items or a smaller bs, or set drop_last=False")
     if need_valid:
         if len(dls.loaders) < 2 or dls.valid is None or len(dls.valid.dataset) == 0:
             raise RecipeError("learn.dls has no validation set",
-                              "pass DataLoaders with a validation split, e.g. splitter=RandomSplitter(valid_pct=0.2)")
+                              "pass DataLoaders with a validation split, e.g. "
+                              "splitter=RandomSplitter(valid_pct=0.2)")
         if _n_batches(dls.valid) == 0:
-            raise RecipeError(f"the validation DataLoader yields no batches ({len(dls.valid.dataset)} items, bs={dls.valid.bs})",
+            raise RecipeError(f"the validation DataLoader yields no batches ({len(dls.valid.dataset)} items, "
+                              f"bs={dls.valid.bs})",
                               "pass a smaller bs or more validation items")
     if need_params and not any(p.requires_grad for p in learn.model.parameters()):
         raise RecipeError("the model has no trainable parameters (every requires_grad is False)",
@@ -183,7 +196,8 @@ def check_learner(learn, need_valid:bool=True, need_params:bool=True):
 # fastai's `MSELossFlat` and `L1LossFlat` are functions returning a `BaseLoss` that wraps the torch class
 _LOSS_KINDS = {'ce': (CrossEntropyLossFlat, nn.CrossEntropyLoss, nn.NLLLoss, LabelSmoothingCrossEntropy, LabelSmoothingCrossEntropyFlat), 'bce': (BCEWithLogitsLossFlat, nn.BCEWithLogitsLoss),
                'mse': (nn.MSELoss,), 'l1': (nn.L1Loss,)}
-_LOSS_FUNCS = {'cross_entropy': 'ce', 'binary_cross_entropy_with_logits': 'bce', 'mse_loss': 'mse', 'l1_loss': 'l1'}
+_LOSS_FUNCS = {'cross_entropy': 'ce', 'binary_cross_entropy_with_logits': 'bce', 'mse_loss': 'mse',
+               'l1_loss': 'l1'}
 
 def loss_kind(loss_func) -> str:
     "One of 'ce', 'bce', 'mse', 'l1' for `loss_func` (a Learner's loss or the Learner), else a `RecipeError`"
@@ -194,7 +208,8 @@ def loss_kind(loss_func) -> str:
     name = getattr(lf, '__name__', '')
     if name in _LOSS_FUNCS: return _LOSS_FUNCS[name]
     raise RecipeError(f"cannot tell what kind of loss {getattr(lf, '__name__', type(lf).__name__)} is",
-                      "use a fastai or torch loss (CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, L1LossFlat) or pass loss_kind='ce'|'bce'|'mse'|'l1'")
+                      "use a fastai or torch loss (CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, "
+                      "L1LossFlat) or pass loss_kind='ce'|'bce'|'mse'|'l1'")
 
 # %% ../nbs/00_core.ipynb #14c2f815
 def _index(t, i): return t[i]
@@ -216,7 +231,8 @@ def digits_dls(bs:int=64, # batch size
     mean, std = x[splits[0]].mean(), x[splits[0]].std()
     if images: x = TensorImage(x.view(-1, 1, 8, 8))
     elif normalize: x = TensorBase((x - mean) / std)  # flat features: standardise up front
-    dsets = Datasets(range(len(x)), tfms=[[partial(_index, x)], [partial(_index, y.tolist()), Categorize()]], splits=splits)
+    dsets = Datasets(range(len(x)),
+                     tfms=[[partial(_index, x)], [partial(_index, y.tolist()), Categorize()]], splits=splits)
     after_batch = [Normalize.from_stats(mean.item(), std.item(), cuda=False)] if images and normalize else []
     return dsets.dataloaders(bs=bs, after_batch=after_batch, device=device, **kwargs)
 
@@ -230,7 +246,8 @@ def digits_learner(dls=None, # `DataLoaders` to use; default: `digits_dls()`
     dls = ifnone(dls, digits_dls())
     n_in = dls.train_ds[0][0].numel()
     model = nn.Sequential(nn.Flatten(), nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, len(dls.vocab)))
-    return Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=accuracy, opt_func=Adam, lr=lr, **kwargs)
+    return Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=accuracy, opt_func=Adam,
+                   lr=lr, **kwargs)
 
 # %% ../nbs/00_core.ipynb #7de5863f
 def seed_all(seed:int=42, # seed for python, numpy, torch (and CUDA)
@@ -249,8 +266,8 @@ import types
 from fastai.data.load import DataLoader as _FaDataLoader
 from fastai.optimizer import _BaseOptimizer
 # objects compared by identity: big ones whose contents are digested elsewhere, and functions
-_BY_ID = (nn.Module, Learner, DataLoaders, _FaDataLoader, torch.utils.data.DataLoader, torch.optim.Optimizer, _BaseOptimizer,
-          types.FunctionType, types.MethodType, types.BuiltinFunctionType, partial, type)
+_BY_ID = (nn.Module, Learner, DataLoaders, _FaDataLoader, torch.utils.data.DataLoader, torch.optim.Optimizer,
+          _BaseOptimizer, types.FunctionType, types.MethodType, types.BuiltinFunctionType, partial, type)
 
 def _clone(o):
     if isinstance(o, torch.Tensor): return o.detach().clone()
@@ -260,25 +277,30 @@ def _clone(o):
     return copy.copy(o)
 
 def _plain_value(k, v):
-    "A module's public number, flag or string (an AWD-LSTM's batch size, say): state a forward pass may change"
+    """A module's public number, flag or string (an AWD-LSTM's batch size, say): state a forward pass may
+    change"""
     return not k.startswith('_') and k != 'training' and isinstance(v, (bool, int, float, str))
 
 def _text_order(dl):
-    "The order a language model's loader shuffled its texts into (fastai shuffles it in place each epoch), or None"
+    """The order a language model's loader shuffled its texts into (fastai shuffles it in place each epoch),
+    or None"""
     o = getattr(getattr(dl, 'items', None), 'idxs', None)
     return o if isinstance(o, (list, L)) else None
 
-def _tensors_only(v):
-    "A tensor, or a (nested) list or tuple holding only tensors: what a module keeps as state outside its parameters"
+def holds_tensors(v):
+    """A tensor, or a (nested) list or tuple holding only tensors: what a module keeps as state outside its
+    parameters"""
     if isinstance(v, torch.Tensor): return not isinstance(v, nn.Parameter)
-    return isinstance(v, (list, tuple)) and len(v) > 0 and all(_tensors_only(o) for o in v)
+    return isinstance(v, (list, tuple)) and len(v) > 0 and all(holds_tensors(o) for o in v)
 
-def _rng_states():
+def rng_states():
+    "The random states of Python, NumPy and PyTorch (and CUDA's, once it is in use): `set_rng_states` restores them"
     s = dict(py=random.getstate(), np=np.random.get_state(), torch=torch.get_rng_state())
     if torch.cuda.is_available() and torch.cuda.is_initialized(): s['cuda'] = torch.cuda.get_rng_state_all()
     return s
 
-def _set_rng_states(s):
+def set_rng_states(s):
+    "Restore the random states `rng_states` returned"
     random.setstate(s['py']); np.random.set_state(s['np']); torch.set_rng_state(s['torch'])
     if 'cuda' in s: torch.cuda.set_rng_state_all(s['cuda'])
 
@@ -288,22 +310,27 @@ class _Snapshot:
         self.learn,self.attrs = learn,dict(learn.__dict__)
         self.cbs = list(learn.cbs)
         self.cb_state = {id(cb): (cb, {k: _clone(v) for k, v in cb.__dict__.items() if k != 'learn'})
-                         for cb in self.cbs + list(getattr(learn, '_metrics', None) or [])}   # metrics accumulate too
+                         # metrics accumulate too
+                         for cb in self.cbs + list(getattr(learn, '_metrics', None) or [])}
         self.model = learn.model
         self.tensors = {k: v.detach().clone() for k, v in self.model.state_dict(keep_vars=True).items()}
-        self.params = [(p, p.requires_grad, None if p.grad is None else p.grad.detach().clone()) for p in self.model.parameters()]
+        self.params = [(p, p.requires_grad, None if p.grad is None else p.grad.detach().clone())
+                       for p in self.model.parameters()]
         self.modes = [(m, m.training) for m in self.model.modules()]
         # state a module keeps outside its parameters and buffers: a recurrent model's hidden state, hooks
-        self.mod_attrs = [(m, {k: _clone(v) if _tensors_only(v) else copy.copy(v) for k, v in m.__dict__.items()
-                               if _tensors_only(v) or _plain_value(k, v) or (k.endswith('hooks') and isinstance(v, dict))})
+        self.mod_attrs = [(m,
+                           {k: _clone(v) if holds_tensors(v) else copy.copy(v) for k, v in m.__dict__.items()
+                               if holds_tensors(v) or _plain_value(k, v)
+                               or (k.endswith('hooks') and isinstance(v, dict))})
                           for m in self.model.modules()]
         self.opt = learn.opt
         if self.opt is not None:
             self.opt_state = {p: _clone(st) for p, st in self.opt.state.items()}
             self.opt_hypers = _clone(list(self.opt.hypers))
         self.dl_rngs = [(dl, dl.rng.getstate()) for dl in learn.dls.loaders if hasattr(dl, 'rng')]
-        self.dl_orders = [(dl, list(_text_order(dl)), getattr(dl, 'chunks', None)) for dl in learn.dls.loaders if _text_order(dl) is not None]
-        self.rng,self.grad_enabled = _rng_states(),torch.is_grad_enabled()
+        self.dl_orders = [(dl, list(_text_order(dl)), getattr(dl, 'chunks', None))
+                          for dl in learn.dls.loaders if _text_order(dl) is not None]
+        self.rng,self.grad_enabled = rng_states(),torch.is_grad_enabled()
 
     def restore(self):
         learn = self.learn
@@ -327,7 +354,7 @@ class _Snapshot:
             o = _text_order(dl)
             (o.items if isinstance(o, L) else o)[:] = order   # in place: the loader's lengths share this list
             dl.chunks = chunks
-        _set_rng_states(self.rng)
+        set_rng_states(self.rng)
         torch.set_grad_enabled(self.grad_enabled)
 
 # %% ../nbs/00_core.ipynb #7d41c319
@@ -340,28 +367,35 @@ def preserve_state(learn:Learner):
 
 # %% ../nbs/00_core.ipynb #efcab436
 def _digest(h, o, depth=0):
-    "Feed `o` into the hash `h`: tensors by dtype, shape and bytes, containers item by item, other objects by type and identity"
+    """Feed `o` into the hash `h`: tensors by dtype, shape and bytes, containers item by item, other objects
+    by type and identity"""
     if isinstance(o, torch.Tensor):
         t = o.detach()
         h.update(f"T{t.dtype}{tuple(t.shape)}{t.device.type}".encode())
         if t.numel(): h.update(t.cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
-    elif isinstance(o, np.ndarray): h.update(f"A{o.dtype}{o.shape}".encode() + np.ascontiguousarray(o).tobytes())
+    elif isinstance(o, np.ndarray):
+        h.update(f"A{o.dtype}{o.shape}".encode() + np.ascontiguousarray(o).tobytes())
     elif o is None or isinstance(o, (bool, int, float, str, bytes, np.generic)): h.update(repr(o).encode())
     elif isinstance(o, _BY_ID): h.update(f"{type(o).__name__}@{id(o)}".encode())
-    elif not hasattr(o, '__dict__') and not isinstance(o, (dict, list, tuple, L)):   # a device, a dtype, an enum: by value if shown
+    # a device, a dtype, an enum: by value if shown
+    elif not hasattr(o, '__dict__') and not isinstance(o, (dict, list, tuple, L)):
         r = repr(o)
         h.update(f"{type(o).__name__}:{r if ' at 0x' not in r else id(o)}".encode())
-    elif depth > 6: h.update(type(o).__name__.encode())   # deep inside: the kind of object only (no address: it may be built anew)
+    # deep inside: the kind of object only (no address: it may be built anew)
+    elif depth > 6: h.update(type(o).__name__.encode())
     elif isinstance(o, dict):
         for k, v in o.items(): _digest(h, k, depth + 1); _digest(h, v, depth + 1)
     elif isinstance(o, (list, tuple, L)):
         h.update(f"{type(o).__name__}{len(o)}".encode())
         for v in o: _digest(h, v, depth + 1)
-    else:   # a small object (a callback's running average, say): by its attributes, since a restore may copy it
-        h.update(type(o).__name__.encode()); _digest(h, {k: v for k, v in vars(o).items() if k != 'learn'}, depth + 1)
+    # a small object (a callback's running average, say): by its attributes, since a restore may copy it
+    else:
+        h.update(type(o).__name__.encode())
+        _digest(h, {k: v for k, v in vars(o).items() if k != 'learn'}, depth + 1)
 
 def learner_state(learn:Learner) -> dict:
-    "A digest of everything `preserve_state` promises to keep, per part: equal digests mean a bit-identical learner"
+    """A digest of everything `preserve_state` promises to keep, per part: equal digests mean a bit-identical
+    learner"""
     import hashlib
     def dig(*os):
         h = hashlib.sha256()
@@ -374,14 +408,19 @@ def learner_state(learn:Learner) -> dict:
         requires_grad=dig([p.requires_grad for p in m.parameters()]),
         grads=dig([p.grad for p in m.parameters()]),
         modes=dig([o.training for o in mods]),
-        module_state=dig([{k: v for k, v in o.__dict__.items() if _tensors_only(v) or _plain_value(k, v)} for o in mods],
-                         [{k: list(v) for k, v in o.__dict__.items() if k.endswith('hooks') and isinstance(v, dict)} for o in mods]),
-        optimizer=dig(id(opt)) if opt is None else dig(id(opt), list(opt.state.values()), list(opt.hypers), [len(pl) for pl in opt.param_lists],
+        module_state=dig([{k: v for k, v in o.__dict__.items() if holds_tensors(v) or _plain_value(k, v)}
+                          for o in mods],
+                         [{k: list(v) for k, v in o.__dict__.items() if k.endswith('hooks')
+                           and isinstance(v, dict)} for o in mods]),
+        optimizer=dig(id(opt)) if opt is None else dig(id(opt), list(opt.state.values()), list(opt.hypers),
+                                                       [len(pl) for pl in opt.param_lists],
                                                        getattr(opt, 'frozen_idx', None)),
-        callbacks=dig([(type(cb).__name__, id(cb), {k: v for k, v in cb.__dict__.items() if k != 'learn'}) for cb in learn.cbs]),
+        callbacks=dig([(type(cb).__name__, id(cb), {k: v for k, v in cb.__dict__.items() if k != 'learn'})
+                       for cb in learn.cbs]),
         attributes=dig({k: v for k, v in learn.__dict__.items() if k != 'cbs'}),
         rng=dig(random.getstate(), np.random.get_state(), torch.get_rng_state(),
-                torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None,
+                torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized()
+                else None,
                 [dl.rng.getstate() for dl in learn.dls.loaders if hasattr(dl, 'rng')],
                 [list(_text_order(dl)) for dl in learn.dls.loaders if _text_order(dl) is not None]),
         grad_enabled=dig(torch.is_grad_enabled()))
@@ -398,8 +437,9 @@ def _live_notebook():
     except ImportError: return False
     return type(get_ipython()).__name__ == 'ZMQInteractiveShell'
 
-def _progress(items, desc, show=True):
-    "fastprogress bar in a live notebook; none in a terminal (`run_checks` prints a line per check) or a saved notebook"
+def progress_items(items, desc, show=True):
+    """fastprogress bar in a live notebook; none in a terminal (`run_checks` prints a line per check) or a
+    saved notebook"""
     if show and _live_notebook():
         from fastprogress.fastprogress import progress_bar
         pb = progress_bar(items, leave=False)
@@ -410,11 +450,12 @@ def _progress(items, desc, show=True):
 def run_checks(checks:dict, # maps a check's name to a zero-argument callable returning a `Finding`
                title:str='recipe report', # the report's title
                verbose:bool=True, # a progress bar in a notebook, one line per check in a terminal
-               catch:bool=True # turn an exception inside a check into a failing `Finding` (but not a `RecipeError`)
+               # turn an exception inside a check into a failing `Finding` (but not a `RecipeError`)
+               catch:bool=True
               ) -> Report:
     "Run `checks` in order and collect their findings, with timings, into a `Report`"
     rep = Report(title=title)
-    for name in _progress(list(checks), title, show=verbose):
+    for name in progress_items(list(checks), title, show=verbose):
         t0 = time.perf_counter()
         try: f = checks[name]()
         except RecipeError: raise
@@ -425,15 +466,21 @@ def run_checks(checks:dict, # maps a check's name to a zero-argument callable re
         for o in L(f):
             o.details.setdefault('seconds', round(time.perf_counter() - t0, 3))
             rep.add(o)
-            if verbose and not in_notebook(): print(_row(o), flush=True)
+            if verbose and not in_notebook(): print(finding_row(o), flush=True)
     return rep
 
 # %% ../nbs/00_core.ipynb #0cf7bec4
 def rank_world() -> tuple:
     "This process's `(rank, world_size)` in `torch.distributed`; `(0, 1)` when no process group is running"
     import torch.distributed as dist
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+    return ((dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized()
+            else (0, 1))
 
 def plain_model(model:nn.Module) -> nn.Module:
     "`model` without its `DistributedDataParallel` or `DataParallel` wrapper"
-    return model.module if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)) else model
+    return (model.module if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel))
+            else model)
+
+def local_dl(dl):
+    "`dl` itself, not fastai's `DistributedDL` that shards it over the ranks (iterating one is a collective)"
+    return dl.dl if type(dl).__name__ == 'DistributedDL' else dl

@@ -8,7 +8,7 @@ import math, random, time, contextlib
 from functools import partial
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from .core import *   # first: it silences a torch deprecation warning that importing fastai triggers
-from .core import _rng_states, _set_rng_states, _progress
+from .core import rng_states, set_rng_states, progress_items
 from fastcore.basics import *
 from fastcore.meta import delegates
 from fastcore.xtras import is_listy
@@ -256,7 +256,7 @@ class SplitScan:
         rows = {k: _Rows(n_max) for k in ('y', 'y_range', 'exact', 'near', 'sketch')}
         moments, counts, self.x_shapes, self.x_dtypes, self.y_dtype = None, None, None, None, None
         with eval_view(dl) as e, torch.no_grad():
-            for b in _progress(e, f'scanning {name}', show=show):
+            for b in progress_items(e, f'scanning {name}', show=show):
                 b = tuple(_plain(o) for o in b)
                 if max_items is not None:
                     if n >= max_items: break
@@ -423,11 +423,11 @@ def scan_data(dls:DataLoaders, # the data to scan
              ) -> DataScan:
     "One streaming pass over each split, as the model sees the items in validation, feeding every data check"
     _check_dls(dls)
-    hasher, rng = ifnone(hasher, ItemHasher()), _rng_states()
+    hasher, rng = ifnone(hasher, ItemHasher()), rng_states()
     # the per-batch work is a few memory-bound passes: on a shared CPU, waking more threads costs more than it saves
     try:
         with _torch_threads(threads): splits = {s: SplitScan(s, _dl(dls, s), hasher, max_items, show=verbose) for s in _SPLITS}
-    finally: _set_rng_states(rng)   # iterating a DataLoader draws from torch's RNG
+    finally: set_rng_states(rng)   # iterating a DataLoader draws from torch's RNG
     return DataScan(dls, splits, hasher)
 
 def _scan(dls, scan):
@@ -853,9 +853,9 @@ def _decode(dl, b):
 @contextlib.contextmanager
 def _same_rng():
     "Put the random states back afterwards: decoding a batch the first time runs fastai's item transforms once, augmentations included"
-    st = _rng_states()
+    st = rng_states()
     try: yield
-    finally: _set_rng_states(st)
+    finally: set_rng_states(st)
 
 def get_items(dls:DataLoaders, idxs, split:str='train'):
     "The items at positions `idxs` of `split`, as the model sees them in validation: a batch (inputs, targets) on the device"
@@ -1056,7 +1056,7 @@ def top_items(dls, # `DataLoaders`, or a `Learner` (needed for by='loss')
         raise RecipeError(f"unknown score {by!r}", "use 'norm', 'brightness', 'loss' or a function f(xb, yb) returning one score per item")
     best_s, best_i, off = torch.zeros(0, dtype=torch.float64), torch.zeros(0, dtype=torch.long), 0
     ctx = preserve_state(learn) if learn is not None else contextlib.nullcontext()
-    rng = _rng_states()
+    rng = rng_states()
     try:
         with ctx, eval_view(dl) as e, torch.no_grad():
             if learn is not None:
@@ -1067,7 +1067,7 @@ def top_items(dls, # `DataLoaders`, or a `Learner` (needed for by='loss')
                 s = _plain(torch.as_tensor(s)).detach().double().cpu().reshape(-1)
                 best_s, best_i = _top(torch.cat([best_s, s]), torch.cat([best_i, torch.arange(off, off + len(s))]), n, largest)
                 off += len(s)
-    finally: _set_rng_states(rng)
+    finally: set_rng_states(rng)
     return best_i, best_s
 
 # %% ../nbs/01_data.ipynb #cdcdbb42

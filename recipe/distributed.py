@@ -5,7 +5,7 @@
 # %% ../nbs/08_distributed.ipynb #d53fe5f6
 from __future__ import annotations
 from .core import RecipeError, rank_world
-import os, sys, json, socket, inspect, textwrap, tempfile, subprocess, time, shutil, signal
+import os, sys, json, socket, inspect, textwrap, tempfile, subprocess, time, shutil, signal, contextlib
 from pathlib import Path
 import torch, torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
@@ -39,20 +39,27 @@ def run_ddp(fn, # `fn(rank, world_size, **kwargs)`, self-contained (it imports w
             timeout:float=120, # seconds before the ranks are killed and a `RecipeError` raised
             backend:str='gloo', # 'gloo' (CPU, or CUDA tensors over the host), or 'nccl' (one GPU per rank)
             **kwargs): # JSON-able arguments passed to every rank
-    "Run `fn` in `world_size` fresh processes joined in a `backend` process group on 127.0.0.1; return each rank's result"
-    if world_size < 1: raise RecipeError(f"world_size must be at least 1, got {world_size}", "pass world_size=2")
-    if backend not in ('gloo', 'nccl'): raise RecipeError(f"unknown backend {backend!r}", "pass backend='gloo' or backend='nccl'")
+    """Run `fn` in `world_size` fresh processes joined in a `backend` process group on 127.0.0.1; return each
+    rank's result"""
+    if world_size < 1:
+        raise RecipeError(f"world_size must be at least 1, got {world_size}", "pass world_size=2")
+    if backend not in ('gloo', 'nccl'):
+        raise RecipeError(f"unknown backend {backend!r}", "pass backend='gloo' or backend='nccl'")
     try: src = textwrap.dedent(inspect.getsource(fn))
-    except (TypeError, OSError): raise RecipeError(f"cannot read the source of {fn!r}", "pass a function defined with `def` in a file or notebook cell")
+    except (TypeError, OSError):
+        raise RecipeError(f"cannot read the source of {fn!r}",
+                          "pass a function defined with `def` in a file or notebook cell")
     with tempfile.TemporaryDirectory() as d:
         script = Path(d)/'worker.py'
         script.write_text(_HEAD + src + _TAIL.format(name=fn.__name__))
         (Path(d)/'kwargs.json').write_text(json.dumps(kwargs))
         port, logs = free_port(), [open(Path(d)/f'rank{r}.log', 'w') for r in range(world_size)]
-        # a rank must not think it is one of many fastai workers: WORLD_SIZE unset keeps fastai's own gathering off
+        # a rank must not think it is one of many fastai workers: WORLD_SIZE unset keeps fastai's own
+        # gathering off
         env = {k: v for k, v in os.environ.items() if k not in ('WORLD_SIZE', 'RANK', 'LOCAL_RANK')}
-        ps = [subprocess.Popen([sys.executable, str(script), str(r), str(world_size), str(port), d, backend], stdout=logs[r],
-                               stderr=subprocess.STDOUT, env=env, cwd=d, start_new_session=True) for r in range(world_size)]
+        ps = [subprocess.Popen([sys.executable, str(script), str(r), str(world_size), str(port), d, backend],
+                               stdout=logs[r], stderr=subprocess.STDOUT, env=env, cwd=d, start_new_session=True)
+              for r in range(world_size)]
         t0, rcs = time.time(), [None] * world_size
         try:
             while any(rc is None for rc in rcs):
@@ -69,14 +76,18 @@ def run_ddp(fn, # `fn(rank, world_size, **kwargs)`, self-contained (it imports w
         if bad:
             r = next((r for r in bad if rcs[r] not in (None, 0)), bad[0])
             tail = (Path(d)/f'rank{r}.log').read_text().strip().splitlines()[-1:] or ['(no output)']
-            what = f"rank {r} failed: {tail[0]}" if rcs[r] not in (None, 0) else f"the ranks did not finish in {timeout}s"
-            raise RecipeError(what, "check that every rank reaches the same collectives (a rank waiting on one that never comes hangs)")
+            what = (f"rank {r} failed: {tail[0]}" if rcs[r] not in (None, 0)
+                    else f"the ranks did not finish in {timeout}s")
+            raise RecipeError(what,
+                              "check that every rank reaches the same collectives (a rank waiting on one "
+                              "that never comes hangs)")
         return [json.loads((Path(d)/f'rank{r}.json').read_text()) for r in range(world_size)]
 
 # %% ../nbs/08_distributed.ipynb #d7b72913
 def shard_dl(dl, # the training `DataLoader`, with the per-rank batch size
              rank:int=None, world_size:int=None): # default: from the process group
-    "A copy of `dl` whose batch k is rank `rank`'s slice of global batch k (rank 0's shuffled order, `world_size*bs` samples)"
+    """A copy of `dl` whose batch k is rank `rank`'s slice of global batch k (rank 0's shuffled order,
+    `world_size*bs` samples)"""
     if rank is None: rank, world_size = rank_world()
     res = dl.new()
     res.rng = dl.rng  # one process would shuffle with `dl`'s random state: carry on from it
@@ -84,22 +95,27 @@ def shard_dl(dl, # the training `DataLoader`, with the per-rank batch size
     nb = n // gbs if dl.drop_last else -(-n // gbs)
     res.n = nb * bs  # this rank's samples per epoch, so `len(res)` is the number of global batches
     def get_idxs():
-        dl.rng = res.rng  # `res.randomize()` moved on to a new generator at the start of the epoch, as `dl`'s own would
+        # `res.randomize()` moved on to a new generator at the start of the epoch, as `dl`'s own would
+        dl.rng = res.rng
         idxs = torch.tensor(list(dl.get_idxs()), dtype=torch.long)
         if world_size > 1 and dist.is_initialized():  # every rank uses rank 0's shuffle
             t = idxs.cuda() if dist.get_backend() == 'nccl' else idxs  # NCCL moves CUDA tensors only
             dist.broadcast(t, 0); idxs = t.cpu()
-        if len(idxs) < nb * gbs: idxs = idxs.repeat(-(-nb * gbs // len(idxs)))  # pad the last batch with repeats (drop_last=False)
+        # pad the last batch with repeats (drop_last=False)
+        if len(idxs) < nb * gbs: idxs = idxs.repeat(-(-nb * gbs // len(idxs)))
         return idxs[:nb * gbs].view(nb, world_size, bs)[:, rank].reshape(-1).tolist()
     res.get_idxs = get_idxs
     return res
 
 # %% ../nbs/08_distributed.ipynb #afcb2d79
 class DDPTrainer(Callback):
-    "Train data-parallel: wrap the model in `DistributedDataParallel` and shard the training batches for the fit"
+    """Train data-parallel: wrap the model in `DistributedDataParallel` and shard the training batches for the
+    fit"""
     order = -20  # before anything else looks at the model or the loaders in `before_fit`
     def before_fit(self):
-        if not dist.is_initialized(): raise RecipeError("no torch.distributed process group", "call dist.init_process_group first (see `run_ddp`)")
+        if not dist.is_initialized():
+            raise RecipeError("no torch.distributed process group",
+                              "call dist.init_process_group first (see `run_ddp`)")
         self.old_dl = self.dls.loaders[0]
         self.dls.loaders[0] = shard_dl(self.old_dl)
         self.learn.model = DDP(self.learn.model)  # broadcasts rank 0's weights and buffers to every rank
@@ -116,16 +132,20 @@ def _gather(t):
     return torch.stack(out)
 
 class GatherScores(Callback):
-    "Combine the per-sample records of a `SampleScores` across the ranks, so every rank holds the scores of all samples"
+    """Combine the per-sample records of a `SampleScores` across the ranks, so every rank holds the scores of
+    all samples"""
     order = -4  # right after `SampleScores` (-5)
     def _scores(self):
         from recipe.regularize import SampleScores
         cb = self.learn.cbs.filter(lambda c: isinstance(c, SampleScores))
-        if not cb: raise RecipeError("GatherScores found no SampleScores callback", "fit with cbs=[SampleScores(), GatherScores()]")
+        if not cb:
+            raise RecipeError("GatherScores found no SampleScores callback",
+                              "fit with cbs=[SampleScores(), GatherScores()]")
         return cb[0]
     def before_fit(self): self.sc = self._scores()
     def after_epoch(self):
-        # forgetting compares a sample with its previous presentation, which may have been on another rank: share `correct`
+        # forgetting compares a sample with its previous presentation, which may have been on another rank:
+        # share `correct`
         sc, e = self.sc, self.epoch
         if not dist.is_initialized() or e >= len(sc.seen): return
         seen, ok = _gather(sc.seen[e].byte()).bool(), _gather(sc.correct.byte()).bool()
@@ -135,22 +155,37 @@ class GatherScores(Callback):
         if not dist.is_initialized(): return
         seen = _gather(sc.seen.byte())
         twice = (seen.sum(0) > 1).sum()
-        if twice > 0: raise RecipeError(f"{int(twice)} (epoch, sample) pairs were trained on by several ranks", "shard the training loader with drop_last=True (fastai's default) so no sample is repeated")
+        if twice > 0:
+            raise RecipeError(f"{int(twice)} (epoch, sample) pairs were trained on by several ranks",
+                              "shard the training loader with drop_last=True (fastai's default) so no sample "
+                              "is repeated")
         sc.loss_hist,sc.el2n_hist = (_gather(sc.loss_hist) * seen).sum(0),(_gather(sc.el2n_hist) * seen).sum(0)
-        sc.seen,sc.forgets,sc.learned = seen.bool().any(0),_gather(sc.forgets).sum(0),_gather(sc.learned.byte()).bool().any(0)
+        sc.seen,sc.forgets,sc.learned = (seen.bool().any(0),_gather(sc.forgets).sum(0),
+                                         _gather(sc.learned.byte()).bool().any(0))
 
 # %% ../nbs/08_distributed.ipynb #b4b3d219
+@contextlib.contextmanager
+def _one_process(learn):
+    "No data-parallel trainer (recipe's or fastai's), and fastai's own gathering off (it reads `WORLD_SIZE`)"
+    trainers = learn.cbs.filter(lambda c: isinstance(c, DDPTrainer) or type(c).__name__ == 'DistributedTrainer')
+    env = {k: os.environ.pop(k) for k in ('WORLD_SIZE', 'RANK', 'LOCAL_RANK') if k in os.environ}
+    try:
+        with learn.removed_cbs(trainers): yield
+    finally: os.environ.update(env)
+
 def ddp_preflight(learn, # the `Learner` of this rank, outside its fit (plain model, not yet wrapped in DDP)
                   **kwargs): # passed to `Learner.preflight`
-    "Run `learn.preflight` on rank 0 alone, without `DDPTrainer`, and return its `Report` on every rank"
+    "Run `learn.preflight` on rank 0 alone, as one process, and return its `Report` on every rank"
     import recipe.baseline  # patches `Learner.preflight`
-    if isinstance(learn.model, DDP): raise RecipeError("the model is wrapped in DistributedDataParallel (called during a fit?)", "call ddp_preflight before the fit, on the plain model")
+    if isinstance(learn.model, DDP):
+        raise RecipeError("the model is wrapped in DistributedDataParallel (called during a fit?)",
+                          "call ddp_preflight before the fit, on the plain model")
     rank, ws = rank_world()
     if ws == 1: return learn.preflight(**kwargs)
     res = [None]
     if rank == 0:
         try:
-            with learn.removed_cbs(learn.cbs.filter(lambda c: isinstance(c, DDPTrainer))), recipe.baseline._alone(): res = [learn.preflight(**kwargs)]
+            with _one_process(learn), recipe.baseline._alone(): res = [learn.preflight(**kwargs)]
         except Exception as e: res = [e]  # hand the error to the other ranks too, or they would wait forever
     dist.broadcast_object_list(res, 0)
     if isinstance(res[0], Exception): raise res[0]
@@ -161,7 +196,8 @@ def ddp_fit_resumable(learn, # the `Learner` of this rank, with `DDPTrainer` in 
                       n_epoch:int, # total number of epochs of the whole run
                       path='checkpoints', # folder of the checkpoints, shared by the ranks
                       **kwargs): # passed to `Learner.fit_resumable`
-    "`Learner.fit_resumable` under DDP: every rank resumes from the checkpoints in `path`, only rank 0 writes there"
+    """`Learner.fit_resumable` under DDP: every rank resumes from the checkpoints in `path`, only rank 0
+    writes there"""
     import recipe.squeeze  # patches `Learner.fit_resumable`
     rank, ws = rank_world()
     if ws == 1: return learn.fit_resumable(n_epoch, path=path, **kwargs)

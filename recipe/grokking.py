@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_grokking.ipynb #1a736b1d
 from __future__ import annotations
-from .core import RecipeError, Finding, Report, rank_world, plain_model, loss_kind  # first: it quiets a torch warning fastai's import triggers
+from .core import RecipeError, Finding, Report, rank_world, plain_model, local_dl, loss_kind  # first: it quiets a torch warning fastai's import triggers
 import copy, math, time
 from functools import partial
 import numpy as np, torch
@@ -346,7 +346,7 @@ class GrokkingMonitor(Callback):
         tr = m.training
         m.eval(); l, c, n = 0., 0., 0
         k = getattr(self.dls, 'n_inp', 1)   # read after fastai's first batch, which has cached it: no extra pass over the data
-        for b in self.dls.valid:
+        for b in local_dl(self.dls.valid):  # not fastai's DistributedDL: rank 0 reads it alone
             out = m(*b[:k])
             if isinstance(out, (tuple, list)): out = out[0]   # a model returning a tuple: the prediction first, as fastai's RNNCallback keeps
             # fastai's tensor types don't mix in `cross_entropy`

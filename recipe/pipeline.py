@@ -5,7 +5,7 @@
 # %% ../nbs/02b_pipeline.ipynb #204d9c6f
 from __future__ import annotations
 from .core import *  # first: it quiets a torch warning that importing fastai would print
-from .core import _rng_states, _set_rng_states
+from .core import rng_states, set_rng_states
 from .baseline import _read, _as_was, _split
 from .data import eval_view
 import contextlib, math, random
@@ -35,14 +35,16 @@ def _frame(learn, seed:int=42):
 
 @contextlib.contextmanager
 def _train_view(dl, bs:int=None):
-    "A copy of `dl` that yields every item once, in order, with the training transforms (augmentation included)"
-    st = _rng_states()
+    """A copy of `dl` that yields every item once, in order, with the training transforms (augmentation
+    included)"""
+    st = rng_states()
     new = dl.new(shuffle=False, drop_last=False, **({} if bs is None else dict(bs=bs)))
-    _set_rng_states(st)   # creating a fastai `DataLoader` draws from Python's RNG
+    set_rng_states(st)   # creating a fastai `DataLoader` draws from Python's RNG
     yield new
 
 def _collect(dls, dl, n:int, f=None):
-    "`f(xb, yb)` of each batch of `dl` (inputs and targets, as plain CPU tensors) until `n` items are read; `dl` and the random states are left as they were"
+    """`f(xb, yb)` of each batch of `dl` (inputs and targets, as plain CPU tensors) until `n` items are read;
+    `dl` and the random states are left as they were"""
     res, k = [], 0
     with _as_was(dl):
         for b in dl:
@@ -52,7 +54,8 @@ def _collect(dls, dl, n:int, f=None):
     return res
 
 def _cat(parts):
-    "One tuple of tensors from per-batch tuples, concatenated along the batch; None where the batches' shapes differ (texts of varying length)"
+    """One tuple of tensors from per-batch tuples, concatenated along the batch; None where the batches'
+    shapes differ (texts of varying length)"""
     res = []
     for i in range(len(parts[0])):
         ts = [p[i] for p in parts]
@@ -61,7 +64,8 @@ def _cat(parts):
     return tuple(res)
 
 def _read_items(dls, dl, n:int, augment:bool, f=None, seed:int=0):
-    "About `n` items of `dl`'s dataset, spread over it (a dataset sorted by class gives every class), in the dataset's order: with the training transforms when `augment`, else with the validation-time ones"
+    """About `n` items of `dl`'s dataset, spread over it (a dataset sorted by class gives every class), in the
+    dataset's order: with the training transforms when `augment`, else with the validation-time ones"""
     ctx = _train_view(dl) if augment else eval_view(dl)
     with ctx as v:
         if getattr(v, 'indexed', False) and v.n is not None and v.n > n:
@@ -71,7 +75,8 @@ def _read_items(dls, dl, n:int, augment:bool, f=None, seed:int=0):
 
 # %% ../nbs/02b_pipeline.ipynb #c8fd9cf1
 def _sums(x):
-    "Per item and feature: the sum and the sum of squares of its values (a column's one value, an image channel's pixels), and how many values that is"
+    """Per item and feature: the sum and the sum of squares of its values (a column's one value, an image
+    channel's pixels), and how many values that is"""
     x = x.double()
     if x.ndim == 1: x = x[:, None]
     if x.ndim == 2: return x, x ** 2, 1
@@ -85,7 +90,8 @@ def _group_stats(w, s1, s2, npos):
     return m, ((w @ s2) / cnt - m ** 2).clamp_min(0).sqrt()
 
 def _shift_stats(xt, xv, n_null:int=100, seed:int=0, min_moving:int=10):
-    "Each feature's mean shift (in training standard deviations) and log ratio of standard deviations, between the splits and in `n_null` random re-splits of the same items"
+    """Each feature's mean shift (in training standard deviations) and log ratio of standard deviations,
+    between the splits and in `n_null` random re-splits of the same items"""
     (t1, t2, npos), (v1, v2, _) = _sums(xt), _sums(xv)
     s1, s2, nt, n = torch.cat([t1, v1]), torch.cat([t2, v2]), len(xt), len(xt) + len(xv)
     g = torch.Generator().manual_seed(seed)
@@ -96,7 +102,8 @@ def _shift_stats(xt, xv, n_null:int=100, seed:int=0, min_moving:int=10):
     effect = (mv - mt).abs() / sdt.clamp_min(1e-12)
     lr = (sdv.clamp_min(1e-12) / sdt.clamp_min(1e-12)).log()
     ok = sdt[0] > 1e-8 * (1 + mt[0].abs())   # a constant feature has no scale to judge against
-    # a feature that is mostly one value (a corner pixel, a rare flag) gets its mean and spread from a handful of items: too few to judge
+    # a feature that is mostly one value (a corner pixel, a rare flag) gets its mean and spread from a handful
+    # of items: too few to judge
     a = s1 / npos
     med = a[:nt].median(0).values
     moving = ((a - med).abs() > 1e-6 * (1 + med.abs())).double()
@@ -104,12 +111,14 @@ def _shift_stats(xt, xv, n_null:int=100, seed:int=0, min_moving:int=10):
     return effect[0], effect[1:].max(0).values, lr[0], lr[1:].abs().max(0).values, ok
 
 def _float_inputs(dls, max_items):
-    "The float inputs of each split, training items with the validation-time transforms: `(feature names, training, validation)` per input"
+    """The float inputs of each split, training items with the validation-time transforms: `(feature names,
+    training, validation)` per input"""
     if _is_tabular(dls):
         t, v = dls.train_ds.conts, dls.valid_ds.conts
         if t.shape[1] == 0: return []
         rows = lambda df: df.sample(max_items, random_state=0) if len(df) > max_items else df
-        return [(list(t.columns), torch.tensor(rows(t).values, dtype=torch.float64), torch.tensor(rows(v).values, dtype=torch.float64))]
+        return [(list(t.columns), torch.tensor(rows(t).values, dtype=torch.float64),
+                 torch.tensor(rows(v).values, dtype=torch.float64))]
     floats = lambda x, y: tuple(o if o.is_floating_point() else None for o in x)
     if all(o is None for o in _collect(dls, dls.valid, 1, floats)[0]): return []
     tr, va = (_cat(_read_items(dls, dl, max_items, False, floats)) for dl in (dls.train, dls.valid))
@@ -140,22 +149,30 @@ def _random_valid(dls):
     return diff / max(tot, 1)
 
 def check_split_shift(learn:Learner, # the learner to check (it is left unchanged)
-                      max_items:int=512, # read at most about this many items of each split (tabular columns: rows)
-                      effect:float=0.5, # a feature's validation mean this many training standard deviations away...
+                      # read at most about this many items of each split (tabular columns: rows)
+                      max_items:int=512,
+                      # a feature's validation mean this many training standard deviations away...
+                      effect:float=0.5,
                       ratio:float=2., # ...or a standard deviation this many times larger or smaller...
-                      margin:float=3., # ...and this many times further than in any of `n_null` random splits of the same items: a shift
+                      # ...and this many times further than in any of `n_null` random splits of the same
+                      # items: a shift
+                      margin:float=3.,
                       n_null:int=100
                      ) -> Finding:
-    "Validation inputs must be read as the training inputs are: the same scaling (per feature), and no random transform"
+    """Validation inputs must be read as the training inputs are: the same scaling (per feature), and no
+    random transform"""
     name = 'split_shift'
     with _frame(learn) as l:
         dls = l.dls
         share = _random_valid(dls)
         seed_all(42, dls)
         if share > 0:
-            return Finding(name, 'fail', value=f"{share:.1%} of the values differ", expected='the same batch twice', details=dict(random_share=share),
-                           advice="the same validation batch read twice differs: a random transform runs on the validation set; "
-                                  "set `split_idx = 0` on training-only augmentations (or use a `RandTransform`)")
+            return Finding(name, 'fail', value=f"{share:.1%} of the values differ",
+                           expected='the same batch twice', details=dict(random_share=share),
+                           advice="the same validation batch read twice differs: a random transform runs on "
+                                  "the validation set; "
+                                  "set `split_idx = 0` on training-only augmentations (or use a "
+                                  "`RandTransform`)")
         feats = _float_inputs(dls, max_items)
     det = dict(random_share=0.)
     if not feats:
@@ -169,32 +186,40 @@ def check_split_shift(learn:Learner, # the learner to check (it is left unchange
         # how far beyond a random split's worst it is
         score = torch.where(bad_m, e / e_null.clamp_min(1e-12), torch.zeros_like(e)).maximum(torch.where(bad_s, lr.abs() / lr_null.clamp_min(1e-12), torch.zeros_like(e)))
         for j in score.nonzero().flatten().tolist():
-            row = (float(score[j]), names[j], float(e[j]), float(lr[j].exp()), bool(bad_m[j]), float(e_null[j]), float(lr_null[j].exp()))
+            row = (float(score[j]), names[j], float(e[j]), float(lr[j].exp()), bool(bad_m[j]),
+                   float(e_null[j]), float(lr_null[j].exp()))
             if worst is None or row[0] > worst[0]: worst = row
-        if ok.any(): eff_max, r_max = max(eff_max, float(e[ok].max())), max(r_max, float(lr[ok].abs().max().exp()))
+        if ok.any():
+            eff_max, r_max = max(eff_max, float(e[ok].max())), max(r_max, float(lr[ok].abs().max().exp()))
         det.setdefault('n_items', []).append((len(xt), len(xv)))
     exp = f"within {effect:g} sd and {ratio:g}x, or a random split's"
     det.update(max_effect=eff_max, max_sd_ratio=r_max)
     if worst is None:
-        return Finding(name, 'pass', value=dict(max_effect=round(eff_max, 3), max_sd_ratio=round(r_max, 3)), expected=exp, details=det)
+        return Finding(name, 'pass', value=dict(max_effect=round(eff_max, 3), max_sd_ratio=round(r_max, 3)),
+                       expected=exp, details=det)
     _, col, e, r, by_mean, e0, r0 = worst
     det.update(feature=col, effect=e, sd_ratio=r, null_effect=e0, null_sd_ratio=r0)
-    what = (f"its validation mean is {e:.3g} training standard deviations away, {e0:.2g} at most in random splits" if by_mean else
-            f"its validation standard deviation is {r:.3g} times the training one, {r0:.2g}x at most in random splits")
+    what = (f"its validation mean is {e:.3g} training standard deviations away, {e0:.2g} at most in random "
+            "splits" if by_mean else
+            f"its validation standard deviation is {r:.3g} times the training one, {r0:.2g}x at most in "
+            "random splits")
     return Finding(name, 'fail', value=f"{col}: {e:.3g} sd, sd x{r:.3g}", expected=exp, details=det,
-                   advice=f"{col} is scaled differently in the validation set ({what}): normalise both splits with the training statistics "
+                   advice=f"{col} is scaled differently in the validation set ({what}): normalise both "
+                          "splits with the training statistics "
                           f"(a `Normalize` proc or batch transform), not one split by hand")
 
 # %% ../nbs/02b_pipeline.ipynb #6169e51c
 def _small(x, side:int=4, max_features:int=256):
-    "A few features per item, for a cheap classifier: an image average-pooled to `side` x `side` per channel, else the flat values"
+    """A few features per item, for a cheap classifier: an image average-pooled to `side` x `side` per
+    channel, else the flat values"""
     x = x.float()
     if x.ndim == 4: x = F.adaptive_avg_pool2d(x, (min(side, x.shape[-2]), min(side, x.shape[-1])))
     x = x.flatten(1)
     return F.adaptive_avg_pool1d(x[:, None], max_features)[:, 0] if x.shape[1] > max_features else x
 
 def _ridge(x, y, lam:float=10.):
-    "A ridge regression of one-hot (or multi-hot) targets on standardised features: the predictions it makes on new features"
+    """A ridge regression of one-hot (or multi-hot) targets on standardised features: the predictions it makes
+    on new features"""
     m, s = x.mean(0), x.std(0).clamp_min(1e-6)
     z = lambda o: torch.cat([(o - m) / s, torch.ones(len(o), 1)], 1)
     zx = z(x)
@@ -202,7 +227,8 @@ def _ridge(x, y, lam:float=10.):
     return lambda o: z(o) @ w
 
 def _fit_on(fa, fc, y, multi):
-    "Per clean item: whether a linear classifier fit on the other half's items, clean (`fc`) or augmented (`fa`), gets it right (two folds)"
+    """Per clean item: whether a linear classifier fit on the other half's items, clean (`fc`) or augmented
+    (`fa`), gets it right (two folds)"""
     Y = y.float() if multi else F.one_hot(y.long(), int(y.max()) + 1).float()
     lab = (lambda o: (o > 0.5).float()) if multi else (lambda o: o.argmax(1))
     h = len(y) // 2
@@ -215,7 +241,8 @@ def _fit_on(fa, fc, y, multi):
     return res
 
 def _mask_fit(x, m):
-    "Per item: the share of its pixels' variance that its mask explains (how well the mask's classes separate the pixel values), and whether the mask has two classes"
+    """Per item: the share of its pixels' variance that its mask explains (how well the mask's classes
+    separate the pixel values), and whether the mask has two classes"""
     x, m = x.float().flatten(2), m.long().flatten(1)   # (items, channels, pixels), (items, pixels)
     r2, two = [], []
     for xi, mi in zip(x, m):
@@ -234,11 +261,15 @@ def _paired_z(d):
 def check_augmentation(learn:Learner, # the learner to check (it is left unchanged)
                        max_items:int=1024, # training items read for a classifier (twice: augmented and not)
                        mask_items:int=32, # training items read for segmentation
-                       ratio:float=0.65, # warn when a classifier fit on augmented items keeps less than this share of its skill on clean ones...
-                       broken:float=0.1, # ...or fail when more than this share of the masks lose their fit to the image
+                       # warn when a classifier fit on augmented items keeps less than this share of its skill
+                       # on clean ones...
+                       ratio:float=0.65,
+                       # ...or fail when more than this share of the masks lose their fit to the image
+                       broken:float=0.1,
                        z:float=3. # and by this many standard errors
                       ) -> Finding:
-    "Augmentation must keep what the label means: a mask moves with its image, and an augmented image is still of its class"
+    """Augmentation must keep what the label means: a mask moves with its image, and an augmented image is
+    still of its class"""
     name = 'augmentation'
     if _is_tabular(learn.dls): return Finding(name, 'skip', advice='tabular rows are not augmented')
     with _frame(learn) as l:
@@ -247,30 +278,43 @@ def check_augmentation(learn:Learner, # the learner to check (it is left unchang
         xb, yb = _split(dls, head)
         x0, y0 = _plain(xb[0]), _plain(yb[0]) if len(yb) else None
         if not x0.is_floating_point() or x0.ndim < 2 or y0 is None:
-            return Finding(name, 'skip', advice=f"the inputs are not float arrays ({x0.dtype}, {x0.ndim} dims) with a target: nothing to augment")
-        seg = not y0.is_floating_point() and y0.ndim == x0.ndim - 1 and x0.ndim >= 3 and y0.shape[-2:] == x0.shape[-2:]
+            return Finding(name, 'skip',
+                           advice=f"the inputs are not float arrays ({x0.dtype}, {x0.ndim} dims) with a "
+                                  "target: nothing to augment")
+        seg = (not y0.is_floating_point() and y0.ndim == x0.ndim - 1 and x0.ndim >= 3
+               and y0.shape[-2:] == x0.shape[-2:])
         multi = y0.is_floating_point() and y0.ndim == 2 and bool(((y0 == 0) | (y0 == 1)).all())
         if not (seg or multi or (not y0.is_floating_point() and y0.ndim == 1)):
-            return Finding(name, 'skip', advice=f"the targets ({y0.dtype}, shape {tuple(y0.shape[1:])}) are neither classes, labels nor masks")
+            return Finding(name, 'skip',
+                           advice=f"the targets ({y0.dtype}, shape {tuple(y0.shape[1:])}) are neither "
+                                  "classes, labels nor masks")
         n = mask_items if seg else max_items
         small = (lambda x, y: (x[0], y[0])) if seg else (lambda x, y: (_small(x[0]), y[0]))
         xa, ya = _cat(_read_items(dls, dls.train, n, True, small))
         xc, yc = _cat(_read_items(dls, dls.train, n, False, small))
     if xa.shape == xc.shape and torch.equal(xa, xc) and torch.equal(ya, yc):
-        return Finding(name, 'skip', advice='the training transforms leave the items unchanged: no augmentation to judge')
+        return Finding(name, 'skip',
+                       advice='the training transforms leave the items unchanged: no augmentation to judge')
     if seg:
         ra, two = _mask_fit(xa, ya)
         rc, _ = _mask_fit(xc, yc)
         use = two & (rc > 0.05)
-        if use.sum() < 8: return Finding(name, 'skip', advice=f"only {int(use.sum())} of {len(rc)} masks explain their image's pixels: no relation to follow")
+        if use.sum() < 8:
+            return Finding(name, 'skip',
+                           advice=f"only {int(use.sum())} of {len(rc)} masks explain their image's pixels: "
+                                  "no relation to follow")
         lost = (ra < 0.25 * rc)[use]
         share = float(lost.float().mean())
-        det = dict(share_lost=share, r2_augmented=float(ra[use].mean()), r2_clean=float(rc[use].mean()), items=int(use.sum()))
-        val, exp = f"{int(lost.sum())} of {len(lost)} masks off their image", f"under {broken:.0%} of the masks"
+        det = dict(share_lost=share, r2_augmented=float(ra[use].mean()), r2_clean=float(rc[use].mean()),
+                   items=int(use.sum()))
+        val, exp = (f"{int(lost.sum())} of {len(lost)} masks off their image",
+                    f"under {broken:.0%} of the masks")
         if share > broken and int(lost.sum()) >= 2:
             return Finding(name, 'fail', val, exp, details=det,
-                           advice=f"the training augmentation moves images without their masks ({share:.0%} of the augmented masks no longer fit their image): "
-                                  "apply every spatial transform to the mask too (an `encodes` for `TensorMask`, or fastai's `aug_transforms`)")
+                           advice=f"the training augmentation moves images without their masks ({share:.0%} "
+                                  "of the augmented masks no longer fit their image): "
+                                  "apply every spatial transform to the mask too (an `encodes` for "
+                                  "`TensorMask`, or fastai's `aug_transforms`)")
         return Finding(name, 'pass', val, exp, details=det)
     res = _fit_on(xa, xc, yc, multi)
     if multi: chance = float((yc == (yc.mean(0) > 0.5).float()).float().mean())
@@ -278,39 +322,53 @@ def check_augmentation(learn:Learner, # the learner to check (it is left unchang
     clean, aug = float(res['clean'].mean()), float(res['augmented'].mean())
     det = dict(accuracy_clean_fit=clean, accuracy_augmented_fit=aug, chance=chance, items=len(yc))
     if clean - chance < 0.1:
-        return Finding(name, 'skip', advice=f"a linear classifier on the items ({clean:.2f} accuracy, chance {chance:.2f}) is too weak to judge the augmentation", details=det)
+        return Finding(name, 'skip',
+                       advice=f"a linear classifier on the items ({clean:.2f} accuracy, chance {chance:.2f}) "
+                              "is too weak to judge the augmentation", details=det)
     kept, zz = (aug - chance) / (clean - chance), _paired_z(res['clean'] - res['augmented'])
     det.update(skill_kept=kept, z=zz)
     val, exp = f"{kept:.0%} of the skill kept", f"at least {ratio:.0%}"
     if kept < ratio and zz > z:
         return Finding(name, 'warn', val, exp, details=det,
-                       advice=f"a classifier fit on augmented training items is right on {aug:.0%} of clean ones, against {clean:.0%} fit on clean items: "
-                              "the augmentation changes what the label means (a flipped 6 is a 9); drop the transforms that change the class (flips, large rotations)")
+                       advice=f"a classifier fit on augmented training items is right on {aug:.0%} of clean "
+                              f"ones, against {clean:.0%} fit on clean items: "
+                              "the augmentation changes what the label means (a flipped 6 is a 9); drop the "
+                              "transforms that change the class (flips, large rotations)")
     return Finding(name, 'pass', val, exp, details=det)
 
 # %% ../nbs/02b_pipeline.ipynb #5a9aefe4
 def check_target_leak(learn:Learner, # the learner to check (it is left unchanged)
-                      same:float=0.5 # fail when the targets equal the inputs at more than this share of the positions
+                      # fail when the targets equal the inputs at more than this share of the positions
+                      same:float=0.5
                      ) -> Finding:
-    "Targets that are a copy of the inputs: a language model's targets must be its inputs shifted by one token"
+    """Targets that are a copy of the inputs: a language model's targets must be its inputs shifted by one
+    token"""
     name = 'target_leak'
     with _frame(learn) as l:
         b = _read(l.dls.train, 1)[0]
     xb, yb = (tuple(_plain(o) for o in t) for t in _split(l.dls, b))
-    if len(xb) != 1 or len(yb) != 1: return Finding(name, 'skip', advice=f"{len(xb)} inputs and {len(yb)} targets: no token sequence to compare")
+    if len(xb) != 1 or len(yb) != 1:
+        return Finding(name, 'skip',
+                       advice=f"{len(xb)} inputs and {len(yb)} targets: no token sequence to compare")
     x, y = xb[0], yb[0]
     if x.is_floating_point() or y.is_floating_point() or x.shape != y.shape or x.ndim < 2:
-        return Finding(name, 'skip', advice='the inputs and targets are not integer sequences of the same shape (only a language model\'s are)')
+        return Finding(name, 'skip',
+                       advice='the inputs and targets are not integer sequences of the same shape (only a '
+                              'language model\'s are)')
     eq, nxt = float((y == x).float().mean()), float((y[:, :-1] == x[:, 1:]).float().mean())
     prev, rep = float((y[:, 1:] == x[:, :-1]).float().mean()), float((x[:, 1:] == x[:, :-1]).float().mean())
     det = dict(same=eq, next_token=nxt, previous_token=prev, repeats=rep)
     exp = f"y[:, :-1] == x[:, 1:]; y == x at about {rep:.0%} (repeated tokens)"
     if eq > same:
         return Finding(name, 'fail', f"targets equal the inputs at {eq:.0%} of positions", exp, details=det,
-                       advice="the targets are the inputs themselves: the model learns to copy its input; the targets must be the inputs shifted by one token (y = x[1:], fastai's LMDataLoader does it)")
+                       advice="the targets are the inputs themselves: the model learns to copy its input; "
+                              "the targets must be the inputs shifted by one token (y = x[1:], fastai's "
+                              "LMDataLoader does it)")
     if prev > same and prev > nxt:
-        return Finding(name, 'fail', f"targets are the previous tokens at {prev:.0%} of positions", exp, details=det,
-                       advice="the targets are the inputs shifted the wrong way (each target is the token before): shift the targets forward, y = x[1:]")
+        return Finding(name, 'fail', f"targets are the previous tokens at {prev:.0%} of positions",
+                       exp, details=det,
+                       advice="the targets are the inputs shifted the wrong way (each target is the token "
+                              "before): shift the targets forward, y = x[1:]")
     return Finding(name, 'pass', f"the next token at {nxt:.0%} of positions", exp, details=det)
 
 # %% ../nbs/02b_pipeline.ipynb #193f7b34
@@ -320,14 +378,17 @@ def _bins(t, v, k:int=16):
     return np.searchsorted(edges, t, side='right'), np.searchsorted(edges, v, side='right')
 
 def _by_group(gt, yt, gv, regression):
-    "Predict each validation item by its group's training targets: the mean (regression) or the majority class; unseen groups get the overall one"
+    """Predict each validation item by its group's training targets: the mean (regression) or the majority
+    class; unseen groups get the overall one"""
     df = pd.DataFrame(dict(g=gt, y=yt))
-    s = df.groupby('g')['y'].mean() if regression else df.groupby('g')['y'].agg(lambda o: o.value_counts().index[0])
+    s = (df.groupby('g')['y'].mean() if regression
+         else df.groupby('g')['y'].agg(lambda o: o.value_counts().index[0]))
     default = float(np.mean(yt)) if regression else pd.Series(yt).value_counts().index[0]
     return pd.Series(gv).map(s).fillna(default).values
 
 def _table(dls, max_items, max_features:int=128):
-    "Training and validation features as `(names, train array, valid array, kinds)`, and the targets; None when the inputs are not a small table"
+    """Training and validation features as `(names, train array, valid array, kinds)`, and the targets; None
+    when the inputs are not a small table"""
     if _is_tabular(dls):
         t, v = dls.train_ds, dls.valid_ds
         if t.ys.shape[1] != 1: return None
@@ -340,37 +401,52 @@ def _table(dls, max_items, max_features:int=128):
     def flat(x, y):
         if len(y) != 1 or not all(o.is_floating_point() and o.ndim == 2 for o in x): return None
         return torch.cat(x, 1), y[0]
-    first = _collect(dls, dls.train, 1, lambda x, y: (flat(x, y), [o.shape[1] if o.ndim > 1 else 1 for o in x]))[0]
+    first = _collect(dls, dls.train, 1, lambda x,
+                     y: (flat(x, y), [o.shape[1] if o.ndim > 1 else 1 for o in x]))[0]
     if first[0] is None or first[0][0].shape[1] > max_features: return None
     (ft, yt), (fv, yv) = (_cat(_read_items(dls, dl, max_items, False, flat)) for dl in (dls.train, dls.valid))
     if yt.ndim > 1 and yt.shape[1:].numel() != 1: return None
     sizes = first[1]
-    names = [f"input {i} feature {j}" if len(sizes) > 1 else f"feature {j}" for i, s in enumerate(sizes) for j in range(s)]
-    return names, ft.double().numpy(), fv.double().numpy(), ['cont'] * ft.shape[1], yt.flatten().numpy(), yv.flatten().numpy()
+    names = [f"input {i} feature {j}" if len(sizes) > 1 else f"feature {j}" for i,
+             s in enumerate(sizes) for j in range(s)]
+    return (names, ft.double().numpy(), fv.double().numpy(), ['cont'] * ft.shape[1], yt.flatten().numpy(),
+            yv.flatten().numpy())
 
 def check_feature_leak(learn:Learner, # the learner to check (it is left unchanged)
                        max_items:int=10_000, # read at most this many items of each split
-                       corr:float=0.95, # regression: warn when one feature's correlation with the target is above this in both splits...
-                       error:float=0.05, # classification: ...or it alone leaves less than this share of the majority class's errors on the validation set
-                       min_errors:int=10 # (only when the majority class makes at least this many validation errors)
+                       # regression: warn when one feature's correlation with the target is above this in both
+                       # splits...
+                       corr:float=0.95,
+                       # classification: ...or it alone leaves less than this share of the majority class's
+                       # errors on the validation set
+                       error:float=0.05,
+                       # (only when the majority class makes at least this many validation errors)
+                       min_errors:int=10
                       ) -> Finding:
-    "A single input column that predicts the target almost perfectly: usually recorded after the outcome, and missing when the model is used"
+    """A single input column that predicts the target almost perfectly: usually recorded after the outcome,
+    and missing when the model is used"""
     name = 'feature_leak'
     with _frame(learn) as l:
         tab = _table(l.dls, max_items)
-    if tab is None: return Finding(name, 'skip', advice='the inputs are not a table (tabular columns, or a few flat float features) with one target')
+    if tab is None:
+        return Finding(name, 'skip',
+                       advice='the inputs are not a table (tabular columns, or a few flat float features) '
+                              'with one target')
     names, ft, fv, kinds, yt, yv = tab
     try: regression = loss_kind(learn) in ('mse', 'l1')
     except RecipeError: regression = np.issubdtype(np.asarray(yt).dtype, np.floating)
-    yt, yv = np.asarray(yt, dtype=float if regression else np.int64), np.asarray(yv, dtype=float if regression else np.int64)
+    yt, yv = (np.asarray(yt, dtype=float if regression else np.int64),
+              np.asarray(yv, dtype=float if regression else np.int64))
     if len(yv) < 10: return Finding(name, 'skip', advice=f"only {len(yv)} validation items")
     rows = []
     for j, (nm, k) in enumerate(zip(names, kinds)):
         a, b = ft[:, j], fv[:, j]
         if np.nanstd(a) == 0: continue
         if regression and k == 'cont':
-            ct = abs(np.corrcoef(np.nan_to_num(a), yt)[0, 1]); cv = abs(np.corrcoef(np.nan_to_num(b), yv)[0, 1]) if np.std(b) > 0 else 0.
-            rows.append((nm, min(ct, cv), f"|r| {ct:.3f} in training, {cv:.3f} in validation", min(ct, cv) > corr))
+            ct = abs(np.corrcoef(np.nan_to_num(a), yt)[0, 1])
+            cv = abs(np.corrcoef(np.nan_to_num(b), yv)[0, 1]) if np.std(b) > 0 else 0.
+            rows.append((nm, min(ct, cv), f"|r| {ct:.3f} in training, {cv:.3f} in validation",
+                         min(ct, cv) > corr))
             continue
         gt, gv = (a, b) if k == 'cat' else _bins(np.nan_to_num(a), np.nan_to_num(b))
         pred = _by_group(gt, yt, gv, regression)
@@ -381,14 +457,18 @@ def check_feature_leak(learn:Learner, # the learner to check (it is left unchang
             base = np.sum(yv != pd.Series(yt).value_counts().index[0])
             err = np.sum(pred != yv)
             score = 1 - err / max(base, 1)
-            rows.append((nm, score, f"{err} validation errors from its values alone, {base} predicting the majority class", base >= min_errors and err <= error * base))
+            rows.append((nm, score,
+                         f"{err} validation errors from its values alone, {base} predicting the majority "
+                         "class", base >= min_errors and err <= error * base))
     if not rows: return Finding(name, 'skip', advice='no feature varies')
     best = max(rows, key=lambda r: r[1])
     det = dict(feature=best[0], score=float(best[1]), measure=best[2], regression=regression)
-    exp = f"no single feature with |r| > {corr}" if regression else f"no single feature below {error:.0%} of the majority's errors"
+    exp = (f"no single feature with |r| > {corr}" if regression
+           else f"no single feature below {error:.0%} of the majority's errors")
     if best[3]:
         return Finding(name, 'warn', f"{best[0]}: {best[2]}", exp, details=det,
-                       advice=f"'{best[0]}' alone predicts the target almost perfectly ({best[2]}): was it recorded after the outcome? "
+                       advice=f"'{best[0]}' alone predicts the target almost perfectly ({best[2]}): was it "
+                              "recorded after the outcome? "
                               "if it is not known when the model is used, drop it")
     return Finding(name, 'pass', f"best single feature {best[0]}: {best[1]:.3f}", exp, details=det)
 
@@ -404,4 +484,5 @@ def check_pipeline(self:Learner, checks:list=None, verbose:bool=True) -> Report:
     bad = [c for c in names if c not in PIPELINE_CHECKS]
     if bad: raise RecipeError(f"unknown check(s) {bad}", f"choose from {list(PIPELINE_CHECKS)}")
     with preserve_state(self):
-        return run_checks({k: partial(PIPELINE_CHECKS[k], self) for k in names}, title='pipeline', verbose=verbose)
+        return run_checks({k: partial(PIPELINE_CHECKS[k], self) for k in names}, title='pipeline',
+                          verbose=verbose)

@@ -4,7 +4,8 @@
 
 # %% ../nbs/06_squeeze.ipynb #4e26cbbd
 from __future__ import annotations
-from .core import RecipeError, loss_kind, seed_all, in_notebook, rank_world, _progress, _rng_states, _set_rng_states  # first: it quiets torch's jit warning
+# first: it quiets torch's jit warning
+from .core import RecipeError, loss_kind, seed_all, in_notebook, rank_world, progress_items, rng_states, set_rng_states
 import os, time, warnings, tempfile
 from functools import partial
 from pathlib import Path
@@ -35,7 +36,8 @@ def _as_logits(p, kind):
 
 def _metric_values(learn, pred, targ):
     "`[loss, *metrics]` of `learn`'s loss and metrics on predictions `pred` of the whole set"
-    fake = SimpleNamespace(pred=pred, yb=(targ,), xb=(pred,), training=False, dl=None, loss=None, to_detach=to_detach)
+    fake = SimpleNamespace(pred=pred, yb=(targ,), xb=(pred,), training=False, dl=None, loss=None,
+                           to_detach=to_detach)
     fake.loss = learn.loss_func(pred, targ).mean()
     res = [fake.loss.item()]
     for m in learn.metrics:
@@ -45,12 +47,14 @@ def _metric_values(learn, pred, targ):
     return res
 
 class Ensemble:
-    "Average the predictions of several trained `Learner`s: probabilities for classification, outputs for regression"
+    """Average the predictions of several trained `Learner`s: probabilities for classification, outputs for
+    regression"""
     def __init__(self, learners, # trained `Learner`s with the same task (same loss kind and targets)
                  kind:str=None): # 'ce', 'bce', 'mse' or 'l1'; default: read off the first learner's loss
         self.learners = L(learners)
         if len(self.learners) == 0 or not all(isinstance(l, Learner) for l in self.learners):
-            raise RecipeError(f"Ensemble needs a list of fastai Learners, got {learners!r:.60}", "pass e.g. Ensemble([learn1, learn2])")
+            raise RecipeError(f"Ensemble needs a list of fastai Learners, got {learners!r:.60}",
+                              "pass e.g. Ensemble([learn1, learn2])")
         self.kind = ifnone(kind, loss_kind(self.learners[0]))
     def __len__(self): return len(self.learners)
 
@@ -64,7 +68,8 @@ class Ensemble:
         return torch.stack(outs), targ
 
     def get_preds(self, ds_idx=1, dl=None):
-        "Averaged probabilities (classification) or outputs (regression) on `dl` (default: `dls[ds_idx]`), and targets"
+        """Averaged probabilities (classification) or outputs (regression) on `dl` (default: `dls[ds_idx]`),
+        and targets"""
         ps, targ = self.member_preds(ds_idx, dl)
         return ps.mean(0), targ
 
@@ -105,16 +110,19 @@ def train_ensemble(make_learner, # called with no arguments after seeding: retur
                    verbose:bool=True, # a progress bar in a notebook, one line per member in a terminal
                    **kwargs # passed to the fit method
                   ) -> Ensemble:
-    "Train `n` members of `make_learner()`, each from its own seed (initialisation and data order), into an `Ensemble`"
+    """Train `n` members of `make_learner()`, each from its own seed (initialisation and data order), into an
+    `Ensemble`"""
     seeds = list(ifnone(seeds, range(n)))
-    if len(seeds) != n: raise RecipeError(f"got {len(seeds)} seeds for {n} members", f"pass {n} seeds or seeds=None")
+    if len(seeds) != n:
+        raise RecipeError(f"got {len(seeds)} seeds for {n} members", f"pass {n} seeds or seeds=None")
     members = []
-    for i, s in enumerate(_progress(seeds, 'training members', show=verbose)):
+    for i, s in enumerate(progress_items(seeds, 'training members', show=verbose)):
         seed_all(s)
         learn = make_learner()
         seed_all(s, learn.dls)
         members.append(_fit(learn, epochs, lr, fit_type, **kwargs))
-        if verbose and not in_notebook(): print(f"member {i+1}/{n} (seed {s}): {_last_record(learn)}", flush=True)
+        if verbose and not in_notebook():
+            print(f"member {i+1}/{n} (seed {s}): {_last_record(learn)}", flush=True)
     return Ensemble(members)
 
 def _last_record(learn):
@@ -126,15 +134,20 @@ def _teacher_models(teacher):
     if isinstance(teacher, Ensemble): return [l.model for l in teacher.learners]
     if isinstance(teacher, Learner): return [teacher.model]
     if isinstance(teacher, nn.Module): return [teacher]
-    raise RecipeError(f"cannot distil from a {type(teacher).__name__}", "pass an nn.Module, a Learner or an Ensemble as teacher")
+    raise RecipeError(f"cannot distil from a {type(teacher).__name__}",
+                      "pass an nn.Module, a Learner or an Ensemble as teacher")
 
 class Distill(Callback):
-    "Knowledge distillation (Hinton et al. 2015): add the KL divergence to the teacher's soft targets at temperature `T` to the loss"
-    order,run_valid = 5,False  # after `MixHandler`s (which set the hard loss), before `MixedPrecision` scales it
+    """Knowledge distillation (Hinton et al. 2015): add the KL divergence to the teacher's soft targets at
+    temperature `T` to the loss"""
+    # after `MixHandler`s (which set the hard loss), before `MixedPrecision` scales it
+    order,run_valid = 5,False
     def __init__(self, teacher, # an `nn.Module`, a `Learner` or an `Ensemble`, already trained
                  T:float=4., # temperature: softens both distributions so the small probabilities carry signal
-                 alpha:float=0.5): # weight of the soft loss; alpha=0 is plain training, alpha=1 soft targets only
-        if not 0 <= alpha <= 1: raise RecipeError(f"alpha must be in [0, 1], got {alpha}", "pass alpha=0.5 (0 is plain training)")
+                 # weight of the soft loss; alpha=0 is plain training, alpha=1 soft targets only
+                 alpha:float=0.5):
+        if not 0 <= alpha <= 1:
+            raise RecipeError(f"alpha must be in [0, 1], got {alpha}", "pass alpha=0.5 (0 is plain training)")
         if T <= 0: raise RecipeError(f"T must be positive, got {T}", "pass a temperature like T=4")
         self.models = _teacher_models(teacher)
         store_attr('teacher,T,alpha')
@@ -145,7 +158,9 @@ class Distill(Callback):
         for m in self.models: m.to(dev).eval()
         self.dev,self.hard,self.soft = dev,[],[]
 
-    def before_train(self): self.hard_sum,self.soft_sum,self.n = torch.zeros((), device=self.dev),torch.zeros((), device=self.dev),0
+    def before_train(self):
+        self.hard_sum,self.soft_sum,self.n = torch.zeros((), device=self.dev),torch.zeros((),
+                                                                                          device=self.dev),0
 
     @torch.no_grad()
     def teacher_probs(self, xb):
@@ -153,11 +168,13 @@ class Distill(Callback):
         return torch.stack([F.softmax(m(*xb).float() / self.T, dim=-1) for m in self.models]).mean(0)
 
     def after_loss(self):
-        # the user's `loss_func` is never replaced, so there is nothing to restore when fit is cancelled or raises
+        # the user's `loss_func` is never replaced, so there is nothing to restore when fit is cancelled or
+        # raises
         pred = self.pred.float()
         p_t = self.teacher_probs(self.xb).view(-1, pred.shape[-1])
         log_p_s = F.log_softmax(pred.view(-1, pred.shape[-1]) / self.T, dim=-1)
-        soft = F.kl_div(log_p_s, p_t, reduction='batchmean') * self.T**2  # T^2 keeps gradients' scale as T changes
+        # T^2 keeps gradients' scale as T changes
+        soft = F.kl_div(log_p_s, p_t, reduction='batchmean') * self.T**2
         hard = self.learn.loss_grad
         self.learn.loss_grad = (1 - self.alpha) * hard + self.alpha * soft
         self.learn.loss = self.learn.loss_grad.detach().clone()
@@ -166,7 +183,8 @@ class Distill(Callback):
     def after_train(self):
         hs = torch.stack([self.hard_sum, self.soft_sum]) / max(self.n, 1)
         ws = rank_world()[1]
-        if ws > 1:  # under DDP each rank saw its share of every batch: the epoch's means are the ranks' average
+        # under DDP each rank saw its share of every batch: the epoch's means are the ranks' average
+        if ws > 1:
             import torch.distributed as dist
             dist.all_reduce(hs); hs /= ws
         h, s = hs.tolist(); self.hard.append(h); self.soft.append(s)
@@ -176,36 +194,49 @@ class Distill(Callback):
 
 # %% ../nbs/06_squeeze.ipynb #4d06128f
 def _avg_tensors(model, buffers):
-    "The tensors averaged: parameters, and the floating buffers (BatchNorm's running statistics) if `buffers=='average'`"
+    """The tensors averaged: parameters, and the floating buffers (BatchNorm's running statistics) if
+    `buffers=='average'`"""
     ts = [p for p in model.parameters()]
     if buffers == 'average': ts += [b for b in model.buffers() if b.is_floating_point()]
     return ts
 
 class EMA(Callback):
-    "Keep an exponential moving average of the weights on the device; validate with it, and keep it at the end"
+    """Keep an exponential moving average of the weights on the device; validate with it, and keep it at the
+    end"""
     order = 55  # after `Recorder` resets its metrics, before the checkpoint of `fit_resumable` (65)
-    def __init__(self, decay:float=0.999, # weight of the past: avg = decay*avg + (1-decay)*weights after each step
+    def __init__(self,
+                 decay:float=0.999, # weight of the past: avg = decay*avg + (1-decay)*weights after each step
                  final:bool=True, # copy the average into the model at the end of fit
-                 buffers:str='average', # BatchNorm statistics: 'average' them too, or 'copy' (use the live model's)
-                 warmup:bool=False, # use min(decay, (1+t)/(10+t)) at step t, so early averages forget the init faster
+                 # BatchNorm statistics: 'average' them too, or 'copy' (use the live model's)
+                 buffers:str='average',
+                 # use min(decay, (1+t)/(10+t)) at step t, so early averages forget the init faster
+                 warmup:bool=False,
                  valid:bool=True): # validate with the averaged weights
-        if not 0 <= decay < 1: raise RecipeError(f"decay must be in [0, 1), got {decay}", "pass e.g. decay=0.99")
-        if buffers not in ('average', 'copy'): raise RecipeError(f"buffers must be 'average' or 'copy', got {buffers!r}", "pass buffers='average'")
+        if not 0 <= decay < 1:
+            raise RecipeError(f"decay must be in [0, 1), got {decay}", "pass e.g. decay=0.99")
+        if buffers not in ('average', 'copy'):
+            raise RecipeError(f"buffers must be 'average' or 'copy', got {buffers!r}",
+                              "pass buffers='average'")
         store_attr(); self.count = 0
 
     def before_fit(self):
         self.live = _avg_tensors(self.learn.model, self.buffers)
-        with torch.no_grad(): self.avg,self.tmp = [t.detach().clone() for t in self.live],[t.detach().clone() for t in self.live]
+        with torch.no_grad():
+            self.avg,self.tmp = [t.detach().clone() for t in self.live],[t.detach().clone()
+                                                                         for t in self.live]
         self.count = 0
         if type(self) is EMA: self._check_horizon()
 
     def _check_horizon(self):
-        "Warn when the fit is too short for the decay: the share of the starting weights left in the average is decay**steps"
+        """Warn when the fit is too short for the decay: the share of the starting weights left in the average
+        is decay**steps"""
         steps = getattr(self.learn, 'n_epoch', 1) * len(self.dls.train)
         self.init_share = 0. if self.warmup else self.decay ** steps
         if self.init_share > 0.1:
-            warnings.warn(f"EMA(decay={self.decay:g}) averages over about {1 / (1 - self.decay):.0f} steps, but this fit has {steps}: "
-                          f"{self.init_share:.0%} of the final average is the starting weights; pass warmup=True, or decay={1 - 3 / steps:.3g} or lower",
+            warnings.warn(f"EMA(decay={self.decay:g}) averages over about {1 / (1 - self.decay):.0f} steps, "
+                          f"but this fit has {steps}: "
+                          f"{self.init_share:.0%} of the final average is the starting weights; pass "
+                          f"warmup=True, or decay={1 - 3 / steps:.3g} or lower",
                           stacklevel=2)
 
     def weight(self):
@@ -215,7 +246,8 @@ class EMA(Callback):
 
     @torch.no_grad()
     def update(self):
-        torch._foreach_lerp_(self.avg, [t.detach() for t in self.live], self.weight())  # avg += w*(live-avg), on device
+        # avg += w*(live-avg), on device
+        torch._foreach_lerp_(self.avg, [t.detach() for t in self.live], self.weight())
         self.count += 1
 
     def after_step(self): self.update()
@@ -241,17 +273,25 @@ class EMA(Callback):
 
     def state_dict(self): return dict(avg=[t.detach().clone() for t in self.avg], count=self.count)
     def load_state_dict(self, sd):
-        with torch.no_grad(): torch._foreach_copy_(self.avg, [t.to(a.device) for t, a in zip(sd['avg'], self.avg)])
+        with torch.no_grad():
+            torch._foreach_copy_(self.avg, [t.to(a.device) for t, a in zip(sd['avg'], self.avg)])
         self.count = int(sd['count'])
 
 # %% ../nbs/06_squeeze.ipynb #972bda5e
 class SWA(EMA):
-    "Stochastic weight averaging (Izmailov et al. 2018): the equal-weight mean of the weights at the end of each epoch from `start` on"
+    """Stochastic weight averaging (Izmailov et al. 2018): the equal-weight mean of the weights at the end of
+    each epoch from `start` on"""
     def __init__(self, start:int=0, # first epoch (0-based) whose final weights enter the average
-                 final:bool=True, # copy the average into the model at the end of fit (then `bn_update` if `buffers=='recompute'`)
-                 buffers:str='recompute', # BatchNorm statistics: 'recompute' with a pass over the training data at the end, or 'average'/'copy'
+                 # copy the average into the model at the end of fit (then `bn_update` if
+                 # `buffers=='recompute'`)
+                 final:bool=True,
+                 # BatchNorm statistics: 'recompute' with a pass over the training data at the end, or
+                 # 'average'/'copy'
+                 buffers:str='recompute',
                  valid:bool=True):
-        if buffers not in ('average', 'copy', 'recompute'): raise RecipeError(f"buffers must be 'recompute', 'average' or 'copy', got {buffers!r}", "pass buffers='recompute'")
+        if buffers not in ('average', 'copy', 'recompute'):
+            raise RecipeError(f"buffers must be 'recompute', 'average' or 'copy', got {buffers!r}",
+                              "pass buffers='recompute'")
         store_attr(); self.warmup,self.count = False,0
     def weight(self): return 1 / (self.count + 1)  # running mean: avg += (w - avg)/(n+1)
     def after_step(self): pass
@@ -263,9 +303,11 @@ class SWA(EMA):
 
 # %% ../nbs/06_squeeze.ipynb #90bb5e06
 def bn_update(learn:Learner, dl=None):
-    "Recompute BatchNorm running statistics of `learn.model` with one pass over `dl` (default: the training set), as `torch.optim.swa_utils.update_bn`"
+    """Recompute BatchNorm running statistics of `learn.model` with one pass over `dl` (default: the training
+    set), as `torch.optim.swa_utils.update_bn`"""
     model = learn.model
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+           and m.track_running_stats]
     if not bns: return learn
     dl = ifnone(dl, learn.dls.train.new(shuffle=False, drop_last=False))
     n_inp = getattr(learn.dls, 'n_inp', 1)
@@ -280,17 +322,22 @@ def bn_update(learn:Learner, dl=None):
 
 # %% ../nbs/06_squeeze.ipynb #7370c46b
 def _plain(o):
-    "Tensors, numbers, strings, lists, tuples and dicts only, so that `torch.load(weights_only=True)` can read it back"
-    if isinstance(o, torch.Tensor): return o.detach().clone().as_subclass(torch.Tensor)  # not fastai's `TensorBase`
-    if isinstance(o, np.ndarray): return torch.from_numpy(o.astype(np.int64) if o.dtype == np.uint32 else o.copy())
+    """Tensors, numbers, strings, lists, tuples and dicts only, so that `torch.load(weights_only=True)` can
+    read it back"""
+    # not fastai's `TensorBase`
+    if isinstance(o, torch.Tensor): return o.detach().clone().as_subclass(torch.Tensor)
+    if isinstance(o, np.ndarray):
+        return torch.from_numpy(o.astype(np.int64) if o.dtype == np.uint32 else o.copy())
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple, L)): return type(o)(_plain(v) for v in o) if isinstance(o, (list, tuple)) else [_plain(v) for v in o]
+    if isinstance(o, (list, tuple, L)):
+        return type(o)(_plain(v) for v in o) if isinstance(o, (list, tuple)) else [_plain(v) for v in o]
     if o is None or isinstance(o, (bool, int, float, str)): return o
-    raise RecipeError(f"cannot store a {type(o).__name__} in a checkpoint", "keep callback state to tensors and plain Python types")
+    raise RecipeError(f"cannot store a {type(o).__name__} in a checkpoint",
+                      "keep callback state to tensors and plain Python types")
 
 def _rng_plain():
-    s = _rng_states()
+    s = rng_states()
     name, keys, pos, has_gauss, cached = s['np']
     s['np'] = (name, keys, pos, has_gauss, cached)
     return _plain(s)
@@ -300,23 +347,27 @@ def _rng_restore(s):
     name, keys, pos, has_gauss, cached = s['np']
     s['np'] = (name, keys.numpy().astype(np.uint32), pos, has_gauss, cached)
     if 'cuda' in s and not torch.cuda.is_available(): del s['cuda']
-    _set_rng_states(s)
+    set_rng_states(s)
 
-def _state_cbs(learn): return [cb for cb in learn.cbs if hasattr(cb, 'state_dict') and hasattr(cb, 'load_state_dict')]
+def _state_cbs(learn):
+    return [cb for cb in learn.cbs if hasattr(cb, 'state_dict') and hasattr(cb, 'load_state_dict')]
 
 def _checkpoint(learn, run, sched):
     "Everything needed to continue `learn`'s fit after the epoch just finished, as tensors and plain types"
     rec = learn.recorder
     return dict(version=1, run=run, epoch=learn.epoch + 1, train_iter=learn.train_iter,
                 model=_plain(dict(learn.model.state_dict())), opt=_plain(learn.opt.state_dict()),
-                rng=_rng_plain(), dl_rngs=[_plain(dl.rng.getstate()) for dl in learn.dls.loaders if hasattr(dl, 'rng')],
-                recorder=_plain(dict(values=rec.values, losses=[torch.as_tensor(o) for o in rec.losses], lrs=rec.lrs, iters=rec.iters,
+                rng=_rng_plain(),
+                dl_rngs=[_plain(dl.rng.getstate()) for dl in learn.dls.loaders if hasattr(dl, 'rng')],
+                recorder=_plain(dict(values=rec.values, losses=[torch.as_tensor(o) for o in rec.losses],
+                                     lrs=rec.lrs, iters=rec.iters,
                                      smooth=(rec.smooth_loss.count, rec.smooth_loss.val))),
                 hps=_plain(sched.hps) if sched is not None else None,
                 cbs={cb.name: _plain(cb.state_dict()) for cb in _state_cbs(learn)})
 
 def _save_atomic(obj, fn):
-    "Write to a temporary file in the same folder, flush it to disk, then rename: a reader never sees half a file"
+    """Write to a temporary file in the same folder, flush it to disk, then rename: a reader never sees half a
+    file"""
     fn = Path(fn)
     fd, tmp = tempfile.mkstemp(dir=fn.parent, prefix=fn.name, suffix='.tmp')
     try:
@@ -332,18 +383,24 @@ def checkpoints(path) -> list:
     return sorted(Path(path).glob('epoch_*.pt'), reverse=True)
 
 def load_checkpoint(path):
-    "The newest readable checkpoint in `path` (loaded with `weights_only=True`), falling back to older ones; `None` if there is none"
+    """The newest readable checkpoint in `path` (loaded with `weights_only=True`), falling back to older ones;
+    `None` if there is none"""
     fns = checkpoints(path)
     for fn in fns:
         try: return torch.load(fn, map_location='cpu', weights_only=True), fn
         except Exception as e:
             warnings.warn(f"checkpoint {fn.name} is unreadable ({type(e).__name__}), trying the previous one", stacklevel=2)
-    if fns: raise RecipeError(f"no readable checkpoint in {path} ({len(fns)} corrupt)", "delete the folder to start over, or pass another path")
+    if fns:
+        raise RecipeError(f"no readable checkpoint in {path} ({len(fns)} corrupt)",
+                          "delete the folder to start over, or pass another path")
     return None
 
 class _Resumable(Callback):
-    "Restore a checkpoint at the start of fit and write one after every `every` epochs (and/or `every_min` minutes)"
-    order = 65  # before_fit after `Recorder` (50) and `ParamScheduler` (60) reset their history; after_epoch after `Recorder` logged it
+    """Restore a checkpoint at the start of fit and write one after every `every` epochs (and/or `every_min`
+    minutes)"""
+    # before_fit after `Recorder` (50) and `ParamScheduler` (60) reset their history; after_epoch after
+    # `Recorder` logged it
+    order = 65
     def __init__(self, path, run, ck=None, every=1, every_min=None, keep=2): store_attr()
     @property
     def sched(self): return first(cb for cb in self.learn.cbs if isinstance(cb, ParamScheduler))
@@ -358,10 +415,12 @@ class _Resumable(Callback):
         learn.opt.load_state_dict(dict(state=opt['state'], hypers=opt['hypers']))
         rec = learn.recorder
         r = ck['recorder']
-        rec.values,rec.losses,rec.lrs,rec.iters = [list(v) for v in r['values']],[l.to(dev) for l in r['losses']],list(r['lrs']),list(r['iters'])
+        rec.values,rec.losses,rec.lrs,rec.iters = [list(v) for v in r['values']],[l.to(dev)
+                                                                                  for l in r['losses']],list(r['lrs']),list(r['iters'])
         rec.smooth_loss.count,rec.smooth_loss.val = r['smooth'][0],r['smooth'][1].to(dev)
         if r['values']: learn.final_record = L(r['values'][-1])
-        if ck['hps'] is not None and self.sched is not None: self.sched.hps = {k: list(v) for k, v in ck['hps'].items()}
+        if ck['hps'] is not None and self.sched is not None:
+            self.sched.hps = {k: list(v) for k, v in ck['hps'].items()}
         for cb in _state_cbs(learn):
             if cb.name in ck['cbs']: cb.load_state_dict(ck['cbs'][cb.name])
         learn.train_iter = ck['train_iter']
@@ -379,7 +438,8 @@ class _Resumable(Callback):
         self.last = time.time()
 
 def _fit_from(learn, start):
-    "fastai's epoch loop, starting at epoch `start` (the loop `Learner.fit` runs with `start_epoch`, without its empty epochs)"
+    """fastai's epoch loop, starting at epoch `start` (the loop `Learner.fit` runs with `start_epoch`, without
+    its empty epochs)"""
     for epoch in range(start, learn.n_epoch):
         learn.epoch = epoch
         learn._with_events(learn._do_epoch, 'epoch', CancelEpochException)
@@ -389,20 +449,25 @@ def fit_resumable(self:Learner, n_epoch:int, # total number of epochs of the who
                   lr=None, # learning rate (the maximum for 'one_cycle'); default: the learner's
                   path='checkpoints', # folder for the checkpoints `epoch_NNNN.pt`
                   every:int=1, # write a checkpoint every `every` epochs (and always after the last)
-                  every_min:float=None, # also write one at the end of any epoch that finishes `every_min` minutes after the last
+                  # also write one at the end of any epoch that finishes `every_min` minutes after the last
+                  every_min:float=None,
                   fit_type:str='one_cycle', # 'one_cycle', 'fit' or 'flat_cos'
-                  keep:int=2, # checkpoints kept on disk: the newest is used, older ones are the fallback if it is corrupt
+                  # checkpoints kept on disk: the newest is used, older ones are the fallback if it is corrupt
+                  keep:int=2,
                   **kwargs): # passed to the fit method (`cbs`, `wd`, `div`, `pct_start`...)
-    "Fit for `n_epoch`, checkpointing atomically; if `path` holds a checkpoint of this run, continue from it to the same result"
+    """Fit for `n_epoch`, checkpointing atomically; if `path` holds a checkpoint of this run, continue from it
+    to the same result"""
     meth = _fit_method(self, fit_type)
     if keep < 1: raise RecipeError(f"keep must be at least 1, got {keep}", "pass keep=2")
     Path(path).mkdir(parents=True, exist_ok=True)
-    run = _plain(dict(n_epoch=n_epoch, fit_type=fit_type, lr=lr if lr is None or isinstance(lr, (int, float)) else repr(lr),
+    run = _plain(dict(n_epoch=n_epoch, fit_type=fit_type,
+                      lr=lr if lr is None or isinstance(lr, (int, float)) else repr(lr),
                       n_iter=len(self.dls.train)))
     res = load_checkpoint(path)
     ck, fn = res if res is not None else (None, None)
     if ck is not None and ck['run'] != run:
-        raise RecipeError(f"the checkpoints in {path} belong to another run ({ck['run']})", f"use a new path for this run ({run}) or delete the old checkpoints")
+        raise RecipeError(f"the checkpoints in {path} belong to another run ({ck['run']})",
+                          f"use a new path for this run ({run}) or delete the old checkpoints")
     self.resumed_from = ck['epoch'] if ck is not None else 0
     cb = _Resumable(path, run, ck, every, every_min, keep)
     kwargs['cbs'] = L(kwargs.get('cbs')) + cb
@@ -419,11 +484,15 @@ def compare_distill(teacher, # the `Ensemble` (or model, or Learner) to distil f
                    ) -> pd.DataFrame:
     "Validation loss and metrics of `make_student()` trained alone and distilled from `teacher`, seed by seed"
     rows = []
-    for s in _progress(list(seeds), 'students', show=verbose):
+    for s in progress_items(list(seeds), 'students', show=verbose):
         for how in ('alone', 'distilled'):
             seed_all(s); learn = make_student(); seed_all(s, learn.dls)
-            _fit(learn, epochs, lr, fit_type, cbs=Distill(teacher, T=T, alpha=alpha) if how == 'distilled' else None)
+            _fit(learn, epochs, lr, fit_type,
+                 cbs=Distill(teacher, T=T, alpha=alpha) if how == 'distilled' else None)
             with learn.no_bar(): res = learn.validate()
-            rows.append(dict(seed=s, student=how, **dict(zip(['loss'] + [m.name for m in learn.metrics], res))))
-            if verbose and not in_notebook(): print(f"seed {s}, {how}: " + ', '.join(f'{k} {v:.4g}' for k, v in list(rows[-1].items())[2:]), flush=True)
+            rows.append(dict(seed=s, student=how,
+                             **dict(zip(['loss'] + [m.name for m in learn.metrics], res))))
+            if verbose and not in_notebook():
+                print(f"seed {s}, {how}: " + ', '.join(f'{k} {v:.4g}'
+                                                       for k, v in list(rows[-1].items())[2:]), flush=True)
     return pd.DataFrame(rows)
