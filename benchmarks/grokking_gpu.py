@@ -95,8 +95,8 @@ def floors(card, p, size, rows, n_models, precision):
 def map_grid(quick):
     if quick: return dict(p=23, wds=(0.1, 1.), fracs=(0.3, 0.6), seeds=2, steps=300, size=dict(d_model=32, d_mlp=64), every=10,
                           check_every=50, cells=[(1., 0.3)])
-    return dict(p=113, wds=(0.1, 0.3, 1., 3., 10., 30.), fracs=(0.1, 0.2, 0.3, 0.5, 0.7), seeds=4, steps=20_000, size=None,
-                every=50, check_every=500, cells=[(1., 0.3), (3., 0.3), (1., 0.5)])
+    return dict(p=113, wds=(0.1, 0.3, 1., 3., 10., 30.), fracs=(0.1, 0.2, 0.3, 0.4, 0.5), seeds=4, steps=20_000, size=None,
+                every=50, check_every=500, cells=[(1., 0.3), (3., 0.3)])
 
 def pdiag(g, dev, wds=None, fracs=None, **kw):
     return phase_diagram('modular_transformer', wds or g['wds'], fracs or g['fracs'], seeds=g['seeds'], lr=1e-3, every=g['every'],
@@ -125,7 +125,7 @@ def transformer_map(a, dev, out):
         f"{pr} {v['padded']['ms_flop_floor']:.2f} ms FLOP / {v['padded']['ms_byte_floor']:.2f} ms bytes" for pr, v in res['floors'].items()), flush=True)
     # 1. the step, several ways, on all the models of the map
     k = 20 if a.quick else 100
-    variants = [dict(cuda_graph=False, precision='fp32', steps=k // 5 if not a.quick else k)] + (
+    variants = [dict(cuda_graph=False, precision='fp32', steps=max(k // 2, g['every']))] + (
         [dict(cuda_graph=True, precision=pr, steps=k) for pr in ('fp32', 'tf32', 'bf16')] if dev == 'cuda' else [])
     res['variants'] = []
     for v in variants:

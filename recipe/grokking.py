@@ -485,7 +485,7 @@ def train_together(make_model, # () -> nn.Module: one small model
         def record():
             vl, va = evaluate(ps, vx, vy)
             wn = torch.stack([p.pow(2).flatten(1).sum(1) for p in pl]).sum(0).sqrt()  # each model's total weight norm
-            buf.index_put_((idx.expand(len(li)), li), torch.stack([lst[:, 0], lst[:, 1], vl, va, wn], 1)); idx.add_(1)
+            buf.index_put_((idx.clamp(max=len(buf) - 1).expand(len(li)), li), torch.stack([lst[:, 0], lst[:, 1], vl, va, wn], 1)); idx.add_(1)
         def save():
             "Write the stack back into the stacked weights and Adam state of all models"
             with torch.no_grad():
