@@ -7,13 +7,19 @@
    baseline runs: how many steps before valid accuracy passes 50% it fires.
 3. A sparse-parity phase diagram of 5 weight decays x 25 training-set sizes x 9 seeds = 1,125 models trained
    together (`phase_diagram`), timed.
+4. `--part map`: the transformer's phase map, 6 weight decays x 5 training fractions x 4 seeds = 120 one-layer
+   transformers (p=113, up to 20,000 steps, each stopping at 99% valid accuracy) trained together: the step timed
+   several ways against its FLOP and byte floors, the map, a few cells in fp32/TF32/bf16 side by side, the same
+   models one after another (extrapolated from a sample), agreement with the single runs of part 1, and the early
+   signal per phase. Writes transformer_phase_map.json and transformer_phase_map.png.
 
     python benchmarks/grokking_gpu.py             # on CUDA (about 5 minutes on one H100)
+    python benchmarks/grokking_gpu.py --part map  # the transformer phase map alone (about 5 minutes on one H100)
     python benchmarks/grokking_gpu.py --quick     # tiny sizes, CPU, a minute or two: proves the script works
     OUT=results python benchmarks/grokking_gpu.py # also writes results/grokking.json
 """
 import argparse, json, os, statistics, sys, time
-import torch
+import numpy as np, torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
 def _placeholder_fastai():
@@ -57,17 +63,155 @@ def transformer_runs(name, seeds, p, frac, max_steps, device, lr=1e-3, wd=1., gr
     return dict(name=name, lr=lr, wd=wd, grokfast=grokfast, runs=runs, reached=sum(r['steps'] is not None for r in runs),
                 median_steps=med([r['steps'] for r in runs]), median_seconds=med([r['seconds'] for r in runs if r['steps']]))
 
+# ---- the transformer phase map ----------------------------------------------------------------------------------------
+PEAKS = {  # dense tensor-core peaks (FLOP/s) and memory bandwidth (B/s) of the SXM cards, from NVIDIA's data sheets
+    'H100': dict(fp32=66.9e12, tf32=494.7e12, bf16=989.4e12, bw=3.35e12),
+    'H200': dict(fp32=66.9e12, tf32=494.7e12, bf16=989.4e12, bw=4.8e12)}
+
+def per_example_cost(p, size, n=512, device='cpu'):
+    "FLOPs (forward + backward, counted by `FlopCounterMode`) and bytes of the tensors autograd saves, per example, one model"
+    from torch.utils.flop_counter import FlopCounterMode
+    torch.manual_seed(0); m = OneLayerTransformer(p, **(size or {})).to(device)
+    x, y = torch.randint(0, p, (n, 2), device=device), torch.randint(0, p, (n,), device=device)
+    saved = {}
+    def pack(t): saved[(t.data_ptr(), t.shape)] = t.numel() * t.element_size(); return t
+    with FlopCounterMode(display=False) as fc, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        torch.nn.functional.cross_entropy(m(x), y).backward()
+    n_params = sum(q.numel() for q in m.parameters())
+    par = {(q.data_ptr(), q.shape) for q in m.parameters()}
+    act = sum(v for k, v in saved.items() if k not in par)  # activations only: the weights are counted below
+    return fc.get_total_flops() / n, act / n, n_params
+
+def floors(card, p, size, rows, n_models, precision):
+    "Lower bounds on one step of the stacked models: FLOPs at the card's peak rate, bytes at its bandwidth"
+    fl, act, n_params = per_example_cost(p, size)
+    act_b = act / (2 if precision == 'bf16' else 1)           # bf16 autocast saves half-size activations (about)
+    flops = fl * rows
+    bytes_ = 2 * act_b * rows + 7 * 4 * n_params * n_models   # activations written once and read once; AdamW: p, g, m, v
+    pk = next((v for k, v in PEAKS.items() if k in card), PEAKS['H100'])
+    return dict(flops_per_step=flops, bytes_per_step=bytes_, flops_per_example=fl, saved_bytes_per_example=act,
+                params_per_model=n_params, ms_flop_floor=1e3 * flops / pk[precision], ms_byte_floor=1e3 * bytes_ / pk['bw'])
+
+def map_grid(quick):
+    if quick: return dict(p=23, wds=(0.1, 1.), fracs=(0.3, 0.6), seeds=2, steps=300, size=dict(d_model=32, d_mlp=64), every=10,
+                          check_every=50, cells=[(1., 0.3)])
+    return dict(p=113, wds=(0.1, 0.3, 1., 3., 10., 30.), fracs=(0.1, 0.2, 0.3, 0.4, 0.5), seeds=4, steps=20_000, size=None,
+                every=50, check_every=500, cells=[(1., 0.3), (3., 0.3)])
+
+def pdiag(g, dev, wds=None, fracs=None, **kw):
+    return phase_diagram('modular_transformer', wds or g['wds'], fracs or g['fracs'], seeds=g['seeds'], lr=1e-3, every=g['every'],
+                         device=dev, p=g['p'], **(g['size'] or {}), **kw)
+
+def time_variant(g, dev, steps, **kw):
+    "ms per step of the full grid's models (no stopping), timed inside `train_together` (capture excluded)"
+    t0 = time.perf_counter()
+    d = pdiag(g, dev, steps=steps, **kw)
+    return dict(**kw, ms_per_step=1e3 * d.hist['seconds'] / steps, setup_seconds=d.hist['setup_seconds'],
+                wall_seconds=time.perf_counter() - t0)
+
+def transformer_map(a, dev, out):
+    g = map_grid(a.quick); card = torch.cuda.get_device_name() if dev == 'cuda' else dev
+    n_models = len(g['wds']) * len(g['fracs']) * g['seeds']
+    res = dict(device=card, torch=torch.__version__, date=time.strftime('%Y-%m-%d'), grid={k: v for k, v in g.items()},
+               n_models=n_models)
+    save = lambda: out and json.dump(res, open(os.path.join(out, 'transformer_phase_map.json'), 'w'), indent=1)
+    n_pairs = g['p'] ** 2
+    sizes = [round(f * n_pairs) for f in g['fracs']]
+    rows_used = len(g['wds']) * g['seeds'] * sum(sizes)           # the rows the models train on
+    rows_padded = n_models * max(sizes)                             # the rows the stacked step computes
+    res['floors'] = {pr: dict(used=floors(card, g['p'], g['size'], rows_used, n_models, pr),
+                              padded=floors(card, g['p'], g['size'], rows_padded, n_models, pr)) for pr in ('fp32', 'tf32', 'bf16')}
+    print(f"{n_models} transformers; floors per step (padded rows): " + ', '.join(
+        f"{pr} {v['padded']['ms_flop_floor']:.2f} ms FLOP / {v['padded']['ms_byte_floor']:.2f} ms bytes" for pr, v in res['floors'].items()), flush=True)
+    # 1. the step, several ways, on all the models of the map
+    k = 20 if a.quick else 100
+    variants = [dict(cuda_graph=False, precision='fp32', steps=max(k // 2, g['every']))] + (
+        [dict(cuda_graph=True, precision=pr, steps=k) for pr in ('fp32', 'tf32', 'bf16')] if dev == 'cuda' else [])
+    res['variants'] = []
+    for v in variants:
+        steps = v.pop('steps'); r = time_variant(g, dev, steps, **v); res['variants'].append(r); save()
+        print(f"  step of {n_models} models: {v} {r['ms_per_step']:.2f} ms", flush=True)
+    fast = [r for r in res['variants'] if r['precision'] != 'fp32' and r.get('cuda_graph')] or res['variants']
+    best = min(fast, key=lambda r: r['ms_per_step'])
+    opts = dict(cuda_graph=best['cuda_graph'], precision=best['precision'])
+    # 2. the map
+    d = pdiag(g, dev, steps=g['steps'], stop_at=0.99, check_every=g['check_every'], **opts)
+    if out:
+        np.savez_compressed(os.path.join(out, 'transformer_phase_map_curves.npz'), phases=d.phases,
+                            **{k: v for k, v in d.hist.items() if isinstance(v, np.ndarray)})
+        try:
+            import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+            ax = d.plot(title=f"addition mod {g['p']}: one-layer transformers")
+            ax.figure.savefig(os.path.join(out, 'transformer_phase_map.png'), dpi=100, bbox_inches='tight'); plt.close(ax.figure)
+        except ImportError as e: print('no figure:', e)
+    st = d.steps_to(0.99)
+    res['map'] = dict(opts, seconds=d.seconds, loop_seconds=d.hist['seconds'], steps=g['steps'], model_steps=int(d.hist['stopped'].sum()),
+                      phase_counts=dict(zip(PHASES, d.counts().sum((0, 1)).tolist())), majority=d.majority().tolist(),
+                      counts=d.counts().tolist(), phases=d.phases.tolist(), steps_to_99=np.where(np.isnan(st), None, st).tolist(),
+                      stopped=d.hist['stopped'].tolist(), early_signal=d.signal_by_phase())
+    print(f"map: {n_models} models in {d.seconds:.1f}s ({opts}); phases {res['map']['phase_counts']}", flush=True)
+    print(f"early signal by phase: {res['map']['early_signal']}", flush=True); save()
+    # 3. precision: a few cells in fp32 and in the low precisions, same stopping rule
+    res['precision'] = []
+    for pr in (['fp32', 'tf32', 'bf16'] if dev == 'cuda' else ['fp32']):
+        for wd, fr in g['cells']:
+            c = pdiag(g, dev, wds=(wd,), fracs=(fr,), steps=g['steps'], stop_at=0.99, check_every=g['check_every'],
+                      cuda_graph=dev == 'cuda', precision=pr)
+            s = c.steps_to(0.99).ravel()
+            res['precision'].append(dict(precision=pr, wd=wd, frac=fr, phases=c.phases.ravel().tolist(),
+                                         steps_to_99=[None if np.isnan(x) else int(x) for x in s], seconds=c.seconds))
+            print(f"  {pr} wd {wd} frac {fr}: phases {c.phases.ravel().tolist()} steps to 99% {s.tolist()}", flush=True)
+            save()
+    # 4. the same models one after another: train_grokking on a sample, extrapolated to every model's steps
+    res['sequential'] = []
+    for pr in ('fp32', 'tf32'):
+        torch.set_float32_matmul_precision('high' if pr == 'tf32' else 'highest')
+        n, ms = (100 if a.quick else 2000), []
+        for s in range(2):
+            torch.manual_seed(s); train, valid = modular_arithmetic_data(g['p'], '+', 0.3, seed=s)
+            h = train_grokking(OneLayerTransformer(g['p'], **(g['size'] or {})), train, valid, steps=n, every=g['every'], device=dev)
+            ms.append(1e3 * (h['seconds'] + h['setup_seconds']) / n)
+        est = statistics.mean(ms) * res['map']['model_steps'] / 1e3
+        res['sequential'].append(dict(precision=pr, ms_per_step=statistics.mean(ms), extrapolated_seconds=est,
+                                      ratio=est / res['map']['seconds']))
+        print(f"  one after another ({pr}): {statistics.mean(ms):.2f} ms/step -> {est:.0f}s for the map's "
+              f"{res['map']['model_steps']} model-steps, {est / res['map']['seconds']:.1f}x the map", flush=True)
+    torch.set_float32_matmul_precision('highest'); save()
+    # 5. agreement with the single-model runs (results/h100_grokking.json: fp32, wd 1, 30% train, seeds 0-4)
+    single = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results', 'h100_grokking.json')
+    if not a.quick and os.path.exists(single):
+        runs = json.load(open(single))['transformer'][0]['runs']
+        i, j = g['wds'].index(1.), g['fracs'].index(0.3)
+        res['agreement'] = dict(single_steps={r['seed']: r['steps'] for r in runs}, map_steps=st[i, j].tolist(),
+                                fp32_cell=next((r['steps_to_99'] for r in res['precision'] if r['precision'] == 'fp32' and (r['wd'], r['frac']) == (1., 0.3)), None))
+        print(f"agreement: single runs {res['agreement']['single_steps']}, map {res['agreement']['map_steps']}, "
+              f"fp32 cell {res['agreement']['fp32_cell']}", flush=True); save()
+    # 6. torch.compile, timed last (informational: the map above does not depend on it)
+    if dev == 'cuda' and not a.no_compile:
+        for pr in ('bf16',):
+            try: r = time_variant(g, dev, k, cuda_graph=True, precision=pr, compile=True)
+            except Exception as e: r = dict(precision=pr, compile=True, error=repr(e)[:300])
+            res['variants'].append(r); save(); print(f"  compiled: {r}", flush=True)
+    return res
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--quick', action='store_true', help='tiny sizes that run on a CPU in a minute or two')
     ap.add_argument('--device', default=None, help='default: cuda when available')
     ap.add_argument('--seeds', type=int, default=5)
+    ap.add_argument('--part', default='all', choices=['all', 'lab', 'map'], help="'lab': parts 1-3, 'map': part 4")
+    ap.add_argument('--no-compile', action='store_true', help="skip timing the torch.compile'd step")
     a = ap.parse_args()
     dev = a.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     if a.quick: torch.set_num_threads(1)  # tiny models: one thread beats contending for a shared machine's cores
     if dev == 'cuda': torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False  # fp32 as on CPU
     if a.quick: p, frac, max_steps, seeds, size = 23, 0.5, 300, list(range(2)), dict(d_model=32, d_mlp=64)
     else: p, frac, max_steps, seeds, size = 113, 0.3, 40_000, list(range(a.seeds)), None  # the study's sizes
+    if a.part != 'lab':
+        out = os.environ.get('OUT')
+        if out: os.makedirs(out, exist_ok=True)
+        transformer_map(a, dev, out)
+        if a.part == 'map': return
     t_all = time.perf_counter()
     print(f"transformer p={p}, {frac:.0%} train, full batch, on {dev}", flush=True)
     tf = [transformer_runs('baseline', seeds, p, frac, max_steps, dev, size=size),

@@ -404,6 +404,21 @@ def plot_fourier(*models, labels=None, ax=None):
     return ax
 
 # %% ../nbs/07_grokking.ipynb #1f145172
+def _capture(fns, mutable):
+    "CUDA graphs of `fns`: warm up on a side stream, capture, then put every tensor of `mutable` back as it was"
+    snap = [t.detach().clone() for t in mutable]
+    s = torch.cuda.Stream(); s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        for _ in range(3):
+            for f in fns: f()
+    torch.cuda.current_stream().wait_stream(s)
+    graphs = [torch.cuda.CUDAGraph() for _ in fns]
+    for g, f in zip(graphs, fns):
+        with torch.cuda.graph(g): f()
+    with torch.no_grad(): torch._foreach_copy_(mutable, snap)
+    torch.cuda.synchronize()
+    return [g.replay for g in graphs]
+
 def train_together(make_model, # () -> nn.Module: one small model
                    seeds, # one seed per model: `torch.manual_seed(seed)` before `make_model()`
                    train:tuple, # (x, y): (n_models, n_max, ...) and (n_models, n_max), one training set per model
@@ -412,42 +427,100 @@ def train_together(make_model, # () -> nn.Module: one small model
                    wds, # (n_models,) AdamW weight decay of each model
                    steps:int=1000, lr:float=1e-3, betas=(0.9, 0.98), eps:float=1e-8,
                    every:int=10, # record every `every` steps
-                   device=None):
+                   device=None,
+                   stop_at:float=None, # a model stops once its valid accuracy reaches this; the run, once all have
+                   check_every:int=500, # read the records back (the only host sync) every `check_every` steps
+                   precision:str='fp32', # 'fp32'; 'tf32': matmuls in TensorFloat-32; 'bf16': the forward in bfloat16 autocast
+                   cuda_graph:bool=None, # capture the step in a CUDA graph; default: on CUDA
+                   compile:bool=False # `torch.compile` the vmapped loss (fuses its elementwise work)
+                  ):
     "Train many small models as one: stacked parameters, `vmap`-ed forward, AdamW with a weight decay per model"
     from torch.func import stack_module_state, functional_call, vmap
+    if precision not in ('fp32', 'tf32', 'bf16'): raise RecipeError(f"unknown precision {precision!r}", "pass 'fp32', 'tf32' or 'bf16'")
+    if check_every % every: raise RecipeError(f"check_every={check_every} is not a multiple of every={every}", "pass e.g. every=10, check_every=500")
     dev, models = _dev(device), []
+    graph = dev.type == 'cuda' if cuda_graph is None else cuda_graph
     for s in seeds: torch.manual_seed(int(s)); models.append(make_model())
-    params = {k: v.detach().to(dev).requires_grad_() for k, v in stack_module_state(models)[0].items()}
+    params = {k: v.detach().to(dev) for k, v in stack_module_state(models)[0].items()}  # every model's weights, stacked
     base = copy.deepcopy(models[0]).to('meta')
-    (xt, yt), (xv, yv) = [[t.to(dev) for t in d] for d in (train, valid)]
-    mask = mask.to(dev).float(); n = mask.sum(1)
-    def fit_one(p, x, y, m, n):
-        out = functional_call(base, p, (x,))
+    xt, yt, mask, xv, yv = [t.to(dev) for t in (*train, mask, *valid)]
+    mask, wds = mask.float(), torch.as_tensor(wds, dtype=torch.float32, device=dev)
+    def fit_one(p, x, y, m):
+        with torch.autocast(dev.type, torch.bfloat16, enabled=precision == 'bf16'): out = functional_call(base, p, (x,))
+        out, n = out.float(), m.sum()
         return (F.cross_entropy(out, y, reduction='none') * m).sum() / n, ((out.argmax(-1) == y).float() * m).sum() / n
     def eval_one(p, x, y):
-        out = functional_call(base, p, (x,))
+        with torch.autocast(dev.type, torch.bfloat16, enabled=precision == 'bf16'): out = functional_call(base, p, (x,)).float()
         return F.cross_entropy(out, y), (out.argmax(-1) == y).float().mean()
     fit, evaluate = vmap(fit_one), vmap(eval_one)
-    ps = list(params.values())
-    m1, m2 = [torch.zeros_like(p) for p in ps], [torch.zeros_like(p) for p in ps]
-    decay = [1 - lr * torch.as_tensor(wds, dtype=torch.float32, device=dev).view(-1, *[1] * (p.dim() - 1)) for p in ps]
-    rows = []
-    for i in range(1, steps + 1):
-        loss, acc = fit(params, xt, yt, mask, n)
-        loss.sum().backward()  # the models are independent: each one gets the gradient of its own loss
-        with torch.no_grad():  # AdamW, as torch.optim.AdamW computes it, with one weight decay per model
-            grads = [p.grad for p in ps]
-            torch._foreach_lerp_(m1, grads, 1 - betas[0])
-            torch._foreach_mul_(m2, betas[1]); torch._foreach_addcmul_(m2, grads, grads, 1 - betas[1])
-            torch._foreach_mul_(ps, decay)
-            bc1, bc2 = 1 - betas[0] ** i, 1 - betas[1] ** i
-            denom = torch._foreach_add(torch._foreach_div(torch._foreach_sqrt(m2), math.sqrt(bc2)), eps)
-            torch._foreach_addcdiv_(ps, m1, denom, -lr / bc1)
-            for p in ps: p.grad = None
-            if i % every == 0: rows.append(torch.stack([loss.detach(), acc, *evaluate(params, xv, yv)], 1))
-    hist = torch.stack(rows).cpu().numpy() if rows else np.zeros((0, len(seeds), 4))
-    return dict(step=np.arange(1, len(hist) + 1) * every, train_loss=hist[..., 0], train_acc=hist[..., 1],
-                valid_loss=hist[..., 2], valid_acc=hist[..., 3]), params
+    if compile: fit, evaluate = torch.compile(fit, dynamic=False), torch.compile(evaluate, dynamic=False)
+    n_rec = steps // every
+    buf = torch.full((max(n_rec, 1), len(seeds), len(COLS)), float('nan'), device=dev)  # the curves, kept on the device
+    idx = torch.zeros((), dtype=torch.long, device=dev)
+    live, stopped, clock = np.arange(len(seeds)), np.full(len(seeds), steps), np.full(len(seeds), np.nan)
+    adam = {k: dict(step=torch.zeros(()), exp_avg=torch.zeros_like(v), exp_avg_sq=torch.zeros_like(v))
+            for k, v in params.items()}  # Adam's state of every model, stacked: step count, first and second moments
+
+    def stack(live):
+        "One step and one record function for the models in `live`, as a stack of their own (dropping finished models)"
+        li = torch.as_tensor(live, device=dev)
+        n = int(mask[li].any(0).nonzero().max()) + 1  # the training rows any of them uses: pad only to those
+        x, y, m, vx, vy = xt[li, :n], yt[li, :n], mask[li, :n], xv[li], yv[li]
+        lst = torch.zeros(len(li), 2, device=dev)  # the last step's training loss and accuracy
+        ps = {k: v[li].clone().requires_grad_() for k, v in params.items()}
+        pl = list(ps.values())
+        opt = torch.optim.Adam(pl, lr=lr, betas=betas, eps=eps, foreach=True, capturable=graph)  # AdamW = Adam + the decay below
+        for k, p in ps.items():  # Adam's state, carried over from the previous stack
+            st = adam[k]
+            opt.state[p] = dict(step=st['step'].to(dev if graph else 'cpu', copy=True), exp_avg=st['exp_avg'][li], exp_avg_sq=st['exp_avg_sq'][li])
+        decay = [1 - lr * wds[li].view(-1, *[1] * (p.dim() - 1)) for p in pl]
+        def step():
+            opt.zero_grad(set_to_none=False)
+            loss, acc = fit(ps, x, y, m)
+            loss.sum().backward()  # the models are independent: each one gets the gradient of its own loss
+            with torch.no_grad(): torch._foreach_mul_(pl, decay)  # AdamW's decoupled weight decay, one per model
+            opt.step()
+            lst.copy_(torch.stack([loss.detach(), acc], 1))
+        @torch.no_grad()
+        def record():
+            vl, va = evaluate(ps, vx, vy)
+            wn = torch.stack([p.pow(2).flatten(1).sum(1) for p in pl]).sum(0).sqrt()  # each model's total weight norm
+            buf.index_put_((idx.clamp(max=len(buf) - 1).expand(len(li)), li), torch.stack([lst[:, 0], lst[:, 1], vl, va, wn], 1)); idx.add_(1)
+        def save():
+            "Write the stack back into the stacked weights and Adam state of all models"
+            with torch.no_grad():
+                for k, p in ps.items():
+                    st = opt.state[p]; params[k][li] = p.detach()
+                    adam[k]['step'] = st['step'].cpu()
+                    adam[k]['exp_avg'][li], adam[k]['exp_avg_sq'][li] = st['exp_avg'], st['exp_avg_sq']
+        if not graph: return step, record, save
+        mutable = pl + [t for st in opt.state.values() for t in st.values()] + [lst, buf, idx]
+        return *_capture([step, record], mutable), save
+
+    prev = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision('high' if precision == 'tf32' else 'highest')
+    try:
+        t0 = time.perf_counter()
+        run_step, run_rec, save = stack(live)
+        setup, t0 = time.perf_counter() - t0, time.perf_counter()
+        for i in range(1, steps + 1):
+            run_step()
+            if i % every == 0: run_rec()
+            if stop_at is not None and i % check_every == 0:
+                done = (buf[:i // every, live, 3] >= stop_at).any(0).cpu().numpy()  # the only host sync
+                if done.any():
+                    stopped[live[done]], clock[live[done]] = i, time.perf_counter() - t0  # each model's own clock
+                    save(); live = live[~done]
+                    if not len(live): break
+                    run_step, run_rec, save = stack(live)
+        save()
+        if dev.type == 'cuda': torch.cuda.synchronize()
+        secs = time.perf_counter() - t0; clock[np.isnan(clock)] = secs
+    finally: torch.set_float32_matmul_precision(prev)
+    h = buf.cpu().numpy()[:n_rec]
+    for j, s in enumerate(stopped): h[s // every:, j] = h[s // every - 1, j] if s >= every else np.nan  # a stopped model's curves hold
+    return dict(step=np.arange(1, n_rec + 1) * every, **{c: h[..., j] for j, c in enumerate(COLS)},
+                stopped=stopped, stopped_seconds=clock, seconds=secs, setup_seconds=setup), params
 
 # %% ../nbs/07_grokking.ipynb #e0b3fcc1
 PHASES = ('learn nothing', 'memorise only', 'memorise then generalise', 'generalise directly')
@@ -473,6 +546,25 @@ class PhaseDiagram:
         "(n_wd, n_sizes, 4): how many seeds of each cell ended in each phase"
         return np.stack([(self.phases == k).sum(-1) for k in range(len(PHASES))], -1)
     def majority(self): return self.counts().argmax(-1)
+    def steps_to(self, acc:float=0.99):
+        "(n_wd, n_sizes, seeds): the first recorded step where each model's valid accuracy reached `acc`, NaN if never"
+        s, va = self.hist['step'], self.hist['valid_acc']
+        return np.where((va >= acc).any(0), s[np.argmax(va >= acc, 0)], np.nan).reshape(self.phases.shape)
+    def early_signal(self, **detect):
+        "`grokking_steps` (the rule `GrokkingMonitor` applies) on every model: (n_wd, n_sizes, seeds) arrays, NaN where none"
+        keys, h = ('memorise', 'half', 'signal', 'lead'), self.hist
+        one = lambda j: grokking_steps({c: h[c] if c == 'step' else h[c][:, j] for c in ('step', *COLS)}, **detect)
+        found = [one(j) for j in range(self.phases.size)]
+        return {k: np.array([np.nan if f[k] is None else f[k] for f in found], float).reshape(self.phases.shape) for k in keys}
+    def signal_by_phase(self, **detect) -> dict:
+        "Per phase: models, how many passed 50% valid accuracy, how many of those the early signal saw first, the median lead"
+        es, out = self.early_signal(**detect), {}
+        for k, name in enumerate(PHASES):
+            ph = self.phases == k
+            lead = es['lead'][ph & np.isfinite(es['half'])]
+            out[name] = dict(models=int(ph.sum()), passed_half=len(lead), signal_first=int((lead > 0).sum()),
+                             median_lead=float(np.nanmedian(lead)) if np.isfinite(lead).any() else None)
+        return out
     def plot(self, ax=None, title=''):
         "One square per (weight decay, size): the colour of its majority phase, the number of seeds in it"
         import matplotlib.pyplot as plt
@@ -485,41 +577,53 @@ class PhaseDiagram:
         for i in range(maj.shape[0]):
             for j in range(maj.shape[1]):
                 ax.text(j, i, cnt[i, j, maj[i, j]], ha='center', va='center', fontsize=7, color='w' if maj[i, j] == 3 else 'k')
-        ax.set_xticks(range(len(self.train_sizes)), [str(s) for s in self.train_sizes], rotation=90, fontsize=7)
+        ax.set_xticks(range(len(self.train_sizes)), [f'{s:g}' for s in self.train_sizes], rotation=90, fontsize=7)
         ax.set_yticks(range(len(self.weight_decays)), [f'{w:g}' for w in self.weight_decays])
-        ax.set_xlabel('training examples'); ax.set_ylabel('weight decay')
+        ax.set_xlabel('training fraction' if max(self.train_sizes) < 1 else 'training examples'); ax.set_ylabel('weight decay')
         ax.legend(handles=[Patch(color=c, label=p) for c, p in zip(cols, PHASES)], bbox_to_anchor=(1.02, 1), loc='upper left', fontsize=8)
         ax.set_title(title or f'{self.phases.size} models, {self.seconds:.0f}s', loc='left')
         return ax
+
+def _n_pairs(p, op): return p * (p - 1) if op == '/' else p * p
 
 def _task_data(task, sizes, seed, **kw):
     "Per-seed training rows (the largest size; smaller sizes use the first rows) and validation rows"
     if task == 'parity':
         return sparse_parity_data(kw.get('n_bits', 30), kw.get('k', 3), max(sizes), kw.get('n_valid', 1000), seed)
-    if task == 'modular':
-        p = kw.get('p', 67); (x, y), (xv, yv) = modular_arithmetic_data(p, kw.get('op', '+'), max(sizes) / p**2, seed)
-        return (x, y), (xv, yv)
-    raise RecipeError(f"unknown task {task!r}", "pass task='parity' or task='modular'")
+    if task in ('modular', 'modular_transformer'):
+        p, op = kw.get('p', 67 if task == 'modular' else 113), kw.get('op', '+')
+        return modular_arithmetic_data(p, op, max(sizes) / _n_pairs(p, op), seed)
+    raise RecipeError(f"unknown task {task!r}", "pass task='parity', 'modular' or 'modular_transformer'")
 
-def phase_diagram(task:str='parity', # 'parity' (sparse parity, `ParityMLP`) or 'modular' (modular arithmetic, `ModularMLP`)
+def phase_diagram(task:str='parity', # 'parity' (`ParityMLP`), 'modular' (`ModularMLP`) or 'modular_transformer' (`OneLayerTransformer`)
                   weight_decays=(0., 0.1, 0.3, 1., 3.), # AdamW weight decays, one row of the diagram each
-                  train_sizes=(200, 400, 600, 800, 1000, 1200), # training examples, one column each
+                  train_sizes=(200, 400, 600, 800, 1000, 1200), # training examples, one column each; below 1: fractions of the pairs
                   seeds:int=9, # models per cell (init and data seed 0..seeds-1)
-                  steps:int=2000, lr:float=1e-3, d_hidden:int=None, every:int=20, device=None,
+                  steps:int=2000, lr:float=1e-3,
+                  d_hidden:int=None, # hidden units of the MLPs (the transformer's sizes: `d_model`, `d_mlp`, `n_heads`)
+                  every:int=20, device=None,
                   classify:dict=None, # passed to `classify_phases`
-                  **task_kwargs # `n_bits`, `k`, `n_valid` for parity; `p`, `op` for modular
+                  stop_at:float=None, # each model stops once its valid accuracy reaches this (`train_together`)
+                  check_every:int=500, # how often `train_together` looks for models that reached `stop_at`
+                  precision:str='fp32', # 'fp32', 'tf32' or 'bf16' (`train_together`)
+                  cuda_graph:bool=None, compile:bool=False, # `train_together`'s speed options
+                  **task_kwargs # `n_bits`, `k`, `n_valid` for parity; `p`, `op` for the modular tasks; the transformer's sizes
                  ) -> PhaseDiagram:
     "Train `len(weight_decays) * len(train_sizes) * seeds` small models together and sort each into one of `PHASES`"
-    wds, sizes = list(weight_decays), list(train_sizes)
+    wds, labels = list(weight_decays), list(train_sizes)
+    p, op = task_kwargs.get('p', 67 if task == 'modular' else 113), task_kwargs.get('op', '+')
+    sizes = [round(f * _n_pairs(p, op)) if task != 'parity' and f < 1 else int(f) for f in labels]
     grid = [(w, n, s) for w in wds for n in sizes for s in range(seeds)]
     data = [_task_data(task, sizes, s, **task_kwargs) for s in range(seeds)]
     pick = lambda j, i: torch.stack([data[s][j][i] for _, _, s in grid])
     mask = torch.arange(max(sizes))[None] < torch.tensor([n for _, n, _ in grid])[:, None]
     if task == 'parity': make = partial(ParityMLP, task_kwargs.get('n_bits', 30), d_hidden or 128)
-    else: make = partial(ModularMLP, task_kwargs.get('p', 67), d_hidden or 24)
+    elif task == 'modular': make = partial(ModularMLP, p, d_hidden or 24)
+    else: make = partial(OneLayerTransformer, p, **{k: task_kwargs[k] for k in ('d_model', 'n_heads', 'd_mlp') if k in task_kwargs})
     t0 = time.perf_counter()
     hist, _ = train_together(make, [s for *_, s in grid], (pick(0, 0), pick(0, 1)), mask, (pick(1, 0), pick(1, 1)),
-                             [w for w, *_ in grid], steps=steps, lr=lr, every=every, device=device)
+                             [w for w, *_ in grid], steps=steps, lr=lr, every=every, device=device, stop_at=stop_at,
+                             check_every=check_every, precision=precision, cuda_graph=cuda_graph, compile=compile)
     secs = time.perf_counter() - t0
     phases = classify_phases(hist, **(classify or {})).reshape(len(wds), len(sizes), seeds)
-    return PhaseDiagram(phases, hist, wds, sizes, seeds, secs)
+    return PhaseDiagram(phases, hist, wds, labels, seeds, secs)
