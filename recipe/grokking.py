@@ -4,7 +4,8 @@
 
 # %% ../nbs/07_grokking.ipynb #1a736b1d
 from __future__ import annotations
-from .core import RecipeError, Finding, Report, rank_world, plain_model, local_dl, loss_kind  # first: it quiets a torch warning fastai's import triggers
+# first: it quiets a torch warning fastai's import triggers
+from .core import RecipeError, Finding, Report, rank_world, plain_model, local_dl, loss_kind
 import copy, math, time
 from functools import partial
 import numpy as np, torch
@@ -30,10 +31,12 @@ __all__ = ['COLS', 'PHASES', 'FullBatchDL', 'tensor_dls', 'modular_arithmetic_da
 # %% ../nbs/07_grokking.ipynb #b9bd9a9c
 def _dev(device=None):
     "`device`, or CUDA when there is one"
-    return torch.device(device) if device is not None else torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    return (torch.device(device) if device is not None
+            else torch.device('cuda' if torch.cuda.is_available() else 'cpu'))
 
 class FullBatchDL(DataLoader):
-    "A fastai `DataLoader` over in-memory `(x, y)` tensors that yields the whole set as one batch, `steps` times per epoch"
+    """A fastai `DataLoader` over in-memory `(x, y)` tensors that yields the whole set as one batch, `steps`
+    times per epoch"""
     def __init__(self, dataset=None, steps:int=1, **kwargs):
         for k in ('bs', 'n', 'batch_size'): kwargs.pop(k, None)
         super().__init__(dataset, bs=len(dataset[0]), n=len(dataset[0]), **kwargs)
@@ -44,7 +47,8 @@ class FullBatchDL(DataLoader):
             self._cache = to_device(tuple(self.dataset), self.device)
         for _ in range(self.steps): yield self._cache
     def new(self, dataset=None, **kwargs):
-        return FullBatchDL(ifnone(dataset, self.dataset), steps=kwargs.pop('steps', 1), device=kwargs.get('device', self.device))
+        return FullBatchDL(ifnone(dataset, self.dataset), steps=kwargs.pop('steps', 1),
+                           device=kwargs.get('device', self.device))
 
 def tensor_dls(train, valid, steps:int=1, device=None):
     "Full-batch fastai `DataLoaders` from `(x, y)` train and valid tensors; `steps` optimizer steps per epoch"
@@ -64,9 +68,11 @@ def modular_arithmetic_data(p:int=67, # the modulus; labels are 0..p-1
                             train_frac:float=0.4, # fraction of all pairs used for training
                             seed:int=0 # seed of the train/valid split
                            ):
-    "All pairs `(a, b)` labelled `(a op b) mod p`, split at random: `((x_train, y_train), (x_valid, y_valid))`"
+    """All pairs `(a, b)` labelled `(a op b) mod p`, split at random: `((x_train, y_train), (x_valid,
+    y_valid))`"""
     if op not in _OPS: raise RecipeError(f"unknown op {op!r}", f"pass one of {list(_OPS)}")
-    if not 0 < train_frac < 1: raise RecipeError(f"train_frac must be in (0, 1), got {train_frac}", "pass e.g. 0.3 or 0.4")
+    if not 0 < train_frac < 1:
+        raise RecipeError(f"train_frac must be in (0, 1), got {train_frac}", "pass e.g. 0.3 or 0.4")
     x = torch.cartesian_prod(torch.arange(p), torch.arange(p))
     if op == '/': x = x[x[:, 1] != 0]  # no division by zero
     y = _OPS[op](x[:, 0], x[:, 1], p)
@@ -87,19 +93,22 @@ def sparse_parity_data(n_bits:int=30, # length of each bit string
                        n_valid:int=1000, # validation strings
                        seed:int=0):
     "Random bit strings (floats 0/1) labelled with the parity of their first `k` bits"
-    if not 0 < k <= n_bits: raise RecipeError(f"k must be in 1..n_bits={n_bits}, got {k}", "pass e.g. n_bits=30, k=3")
+    if not 0 < k <= n_bits:
+        raise RecipeError(f"k must be in 1..n_bits={n_bits}, got {k}", "pass e.g. n_bits=30, k=3")
     g = torch.Generator().manual_seed(seed)
     x = torch.randint(0, 2, (n_train + n_valid, n_bits), generator=g).float()
     y = x[:, :k].sum(1).long() % 2
     return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
 
-def sparse_parity_dls(n_bits:int=30, k:int=3, n_train:int=1200, n_valid:int=1000, seed:int=0, steps:int=1, device=None):
+def sparse_parity_dls(n_bits:int=30, k:int=3, n_train:int=1200, n_valid:int=1000, seed:int=0,
+                      steps:int=1, device=None):
     "`sparse_parity_data` as full-batch fastai `DataLoaders`"
     return tensor_dls(*sparse_parity_data(n_bits, k, n_train, n_valid, seed), steps=steps, device=device)
 
 # %% ../nbs/07_grokking.ipynb #c8e48dc3
 class ModularMLP(nn.Module):
-    "The modular-addition MLP: embeddings of `a` and `b` summed, a ReLU hidden layer of `d_hidden` units, logits over p"
+    """The modular-addition MLP: embeddings of `a` and `b` summed, a ReLU hidden layer of `d_hidden` units,
+    logits over p"""
     def __init__(self, p:int=67, d_hidden:int=24):
         super().__init__()
         self.embed_a,self.embed_b = nn.Embedding(p, d_hidden),nn.Embedding(p, d_hidden)
@@ -119,17 +128,20 @@ class ParityMLP(nn.Module):
 
 # %% ../nbs/07_grokking.ipynb #d54cf3c9
 class OneLayerTransformer(nn.Module):
-    "The one-layer, attention-plus-MLP transformer of the 'progress measures' study: reads `a b =`, predicts `(a op b) mod p`"
+    """The one-layer, attention-plus-MLP transformer of the 'progress measures' study: reads `a b =`, predicts
+    `(a op b) mod p`"""
     def __init__(self, p:int=113, d_model:int=128, n_heads:int=4, d_mlp:int=512):
         super().__init__()
         self.p,self.n_heads = p,n_heads
         self.embed = nn.Embedding(p + 1, d_model)  # token p is '='
         self.pos = nn.Parameter(torch.randn(3, d_model) / d_model**0.5)
-        self.qkv,self.attn_out = nn.Linear(d_model, 3 * d_model, bias=False),nn.Linear(d_model, d_model, bias=False)
+        self.qkv,self.attn_out = nn.Linear(d_model, 3 * d_model, bias=False),nn.Linear(d_model,
+                                                                                       d_model, bias=False)
         self.mlp = nn.Sequential(nn.Linear(d_model, d_mlp), nn.ReLU(), nn.Linear(d_mlp, d_model))
         self.unembed = nn.Linear(d_model, p, bias=False)
         # the study's init: every matrix N(0, 1/d_model), the unembedding N(0, 1/p), biases 0
-        for m in (self.embed, self.qkv, self.attn_out, *self.mlp[::2]): nn.init.normal_(m.weight, std=d_model**-0.5)
+        for m in (self.embed, self.qkv, self.attn_out, *self.mlp[::2]):
+            nn.init.normal_(m.weight, std=d_model**-0.5)
         nn.init.normal_(self.unembed.weight, std=p**-0.5)
         for m in self.mlp[::2]: nn.init.zeros_(m.bias)
     def forward(self, x):
@@ -138,7 +150,8 @@ class OneLayerTransformer(nn.Module):
         B, T, D = h.shape
         q, k, v = self.qkv(h).view(B, T, 3, self.n_heads, D // self.n_heads).unbind(2)
         # only the last position ('=') reaches the logits, and under the causal mask it sees all three tokens:
-        # computing attention and MLP there alone gives the same logits, and no 3-token fused-attention kernel (slow)
+        # computing attention and MLP there alone gives the same logits, and no 3-token fused-attention kernel
+        # (slow)
         att = (torch.einsum('bhd,bthd->bht', q[:, -1], k) / (D // self.n_heads)**0.5).softmax(-1)
         r = h[:, -1] + self.attn_out(torch.einsum('bht,bthd->bhd', att, v).reshape(B, D))
         return self.unembed(r + self.mlp(r))
@@ -148,23 +161,27 @@ class OneLayerTransformer(nn.Module):
 # %% ../nbs/07_grokking.ipynb #06bacfe0
 def grokking_learner(dls, model, lr:float=1e-3, wd:float=1.0, cbs=None, **kwargs) -> Learner:
     "A fastai `Learner` with AdamW (decoupled weight decay `wd`, betas 0.9, 0.98) and accuracy"
-    return Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=partial(Adam, mom=0.9, sqr_mom=0.98, eps=1e-8),
+    return Learner(dls, model, loss_func=CrossEntropyLossFlat(),
+                   opt_func=partial(Adam, mom=0.9, sqr_mom=0.98, eps=1e-8),
                    lr=lr, wd=wd, wd_bn_bias=True, train_bn=True, metrics=accuracy, cbs=cbs, **kwargs)
 
 # %% ../nbs/07_grokking.ipynb #d681ff72
 def grokfast_(grads:list, # the gradients, changed in place
               ema:list, # the slow-gradient EMA `h`, one tensor per gradient, changed in place
-              alpha=0.98, # EMA momentum: a float, or a 0-d tensor (0 at the first step makes `h` start at `g`)
+              # EMA momentum: a float, or a 0-d tensor (0 at the first step makes `h` start at `g`)
+              alpha=0.98,
               lamb:float=2.0 # how much of the slow component to add
              ):
-    "Grokfast-EMA (Lee et al. 2024): h <- alpha*h + (1-alpha)*g; g <- g + lamb*h, with foreach ops on the device"
+    """Grokfast-EMA (Lee et al. 2024): h <- alpha*h + (1-alpha)*g; g <- g + lamb*h, with foreach ops on the
+    device"""
     torch._foreach_mul_(ema, alpha)
     torch._foreach_add_(ema, torch._foreach_mul(grads, 1 - alpha))
     torch._foreach_add_(grads, ema, alpha=lamb)
 
 # %% ../nbs/07_grokking.ipynb #4ab5047c
 class Grokfast(Callback):
-    "Grokfast-EMA (Lee et al. 2024): add `lamb` times the slow (EMA) gradient to each gradient, before the optimizer step"
+    """Grokfast-EMA (Lee et al. 2024): add `lamb` times the slow (EMA) gradient to each gradient, before the
+    optimizer step"""
     run_valid = False
     def __init__(self,
         alpha:float=0.98, # EMA momentum: the 'slow' component averages over ~1/(1-alpha) steps
@@ -196,7 +213,8 @@ def train_grokking(model:nn.Module, # maps x to logits
                    device=None, # default: CUDA when there is one
                    cuda_graph:bool=None # capture the step in a CUDA graph; default: on CUDA
                   ) -> dict:
-    "Full-batch AdamW training as a plain fast loop: curves are kept on the device and read every `check_every` steps"
+    """Full-batch AdamW training as a plain fast loop: curves are kept on the device and read every
+    `check_every` steps"""
     dev = _dev(device); model.to(dev)
     (xt, yt), (xv, yv) = [[t.to(dev) for t in d] for d in (train, valid)]
     params = [p for p in model.parameters() if p.requires_grad]
@@ -207,7 +225,8 @@ def train_grokking(model:nn.Module, # maps x to logits
     buf = torch.full((max(n_rec, 1), len(COLS)), float('nan'), device=dev)
     idx, last = torch.zeros((), dtype=torch.long, device=dev), torch.zeros(2, device=dev)
     ema = [torch.zeros_like(p) for p in params] if grokfast else None
-    keep = torch.zeros((), device=dev)  # grokfast's alpha: 0 at the first step, so that h starts at g as in the paper
+    # grokfast's alpha: 0 at the first step, so that h starts at g as in the paper
+    keep = torch.zeros((), device=dev)
     def train_step():
         opt.zero_grad(set_to_none=False)
         out = model(xt); loss = F.cross_entropy(out, yt); loss.backward()
@@ -217,7 +236,8 @@ def train_grokking(model:nn.Module, # maps x to logits
     @torch.no_grad()
     def record():
         out = model(xv)
-        row = torch.stack([last[0], last[1], F.cross_entropy(out, yv), (out.argmax(-1) == yv).float().mean(), _weight_norm(params)])
+        row = torch.stack([last[0], last[1], F.cross_entropy(out, yv), (out.argmax(-1) == yv).float().mean(),
+                           _weight_norm(params)])
         buf.index_copy_(0, idx.clamp(max=len(buf) - 1).view(1), row[None]); idx.add_(1)
     t0 = time.perf_counter()
     if graph:  # warm up on a side stream, capture, then put every tensor back as it was
@@ -242,7 +262,8 @@ def train_grokking(model:nn.Module, # maps x to logits
     for i in range(1, steps + 1):
         run_step()
         if i % every == 0: run_rec()
-        if stop_at is not None and i % check_every == 0 and i >= every and bool((buf[:i // every, 3] >= stop_at).any()):
+        if (stop_at is not None and i % check_every == 0 and i >= every
+            and bool((buf[:i // every, 3] >= stop_at).any())):
             done = i; break
     if dev.type == 'cuda': torch.cuda.synchronize()
     secs, h = time.perf_counter() - t0, buf[:done // every].cpu().numpy()
@@ -258,10 +279,12 @@ def _first(steps, cond):
 def grokking_steps(hist:dict, # curves: 'step', 'train_acc', 'valid_acc', 'valid_loss', 'weight_norm' arrays
                    mem_thresh:float=0.99, # memorised: train accuracy at least this
                    gen_thresh:float=0.95, # generalised: valid accuracy at least this
-                   norm_drop:float=0.05, # early signal: weight norm this far below its peak since memorisation...
+                   # early signal: weight norm this far below its peak since memorisation...
+                   norm_drop:float=0.05,
                    loss_drop:float=0.05 # ...and valid loss this far below its peak since memorisation
                   ) -> dict:
-    "The memorisation and generalisation steps, their gap, and when the early 'generalisation in progress' signal fired"
+    """The memorisation and generalisation steps, their gap, and when the early 'generalisation in progress'
+    signal fired"""
     s, ta, va = np.asarray(hist['step']), np.asarray(hist['train_acc']), np.asarray(hist['valid_acc'])
     mem, gen, half = _first(s, ta >= mem_thresh), _first(s, va >= gen_thresh), _first(s, va >= 0.5)
     signal = None
@@ -272,7 +295,8 @@ def grokking_steps(hist:dict, # curves: 'step', 'train_acc', 'valid_acc', 'valid
         # memorised, and since then both the weights and the valid loss have come down from their peaks
         signal = _first(s, after & (w <= (1 - norm_drop) * peak(w)) & (v <= (1 - loss_drop) * peak(v)))
     sub = lambda a, b: None if a is None or b is None else a - b
-    return dict(memorise=mem, generalise=gen, gap=sub(gen, mem), half=half, signal=signal, lead=sub(half, signal))
+    return dict(memorise=mem, generalise=gen, gap=sub(gen, mem), half=half, signal=signal,
+                lead=sub(half, signal))
 
 # %% ../nbs/07_grokking.ipynb #9e51292b
 def plot_grokking(hist:dict, steps:dict=None, title:str='', input_norms=None, key=None, axs=None):
@@ -302,19 +326,23 @@ def plot_grokking(hist:dict, steps:dict=None, title:str='', input_norms=None, ke
 
 # %% ../nbs/07_grokking.ipynb #daef414b
 def _combine_ranks(h, rank, world_size):
-    "The rows of every rank as one: the training loss and accuracy averaged over the ranks, the rest (validation, weights) rank 0's"
+    """The rows of every rank as one: the training loss and accuracy averaged over the ranks, the rest
+    (validation, weights) rank 0's"""
     import torch.distributed as dist
-    n = h.new_tensor([-len(h)]); dist.all_reduce(n, dist.ReduceOp.MAX)  # the rows every rank has: a rank may have run fewer steps
+    # the rows every rank has: a rank may have run fewer steps
+    n = h.new_tensor([-len(h)]); dist.all_reduce(n, dist.ReduceOp.MAX)
     h = h[:-int(n)] * h.new_tensor([1 / world_size] * 2 + [float(rank == 0)] * (h.shape[1] - 2))
     dist.all_reduce(h)
     return h
 
 class GrokkingMonitor(Callback):
-    "Record grokking curves every `every` steps with no host sync, then find memorisation, generalisation and the early signal"
+    """Record grokking curves every `every` steps with no host sync, then find memorisation, generalisation
+    and the early signal"""
     order,run_valid = 65,False
     def __init__(self,
         every:int=10, # record every `every` training steps
-        read_every:int=100, # copy the records to the host every `read_every` records (only to check `stop_at`)
+        # copy the records to the host every `read_every` records (only to check `stop_at`)
+        read_every:int=100,
         stop_at:float=None, # stop fitting once valid accuracy reaches this
         key:list=None, # input positions that matter (sparse parity: `range(k)`), for the per-input norms plot
         **detect # `mem_thresh`, `gen_thresh`, `norm_drop`, `loss_drop` for `grokking_steps`
@@ -322,43 +350,56 @@ class GrokkingMonitor(Callback):
     def before_fit(self):
         try: kind = loss_kind(self.learn)
         except RecipeError: kind = None
-        if kind != 'ce': raise RecipeError("GrokkingMonitor follows a classifier's accuracy, and this learner's loss is not a cross-entropy",
+        if kind != 'ce':
+            raise RecipeError("GrokkingMonitor follows a classifier's accuracy, and this learner's loss is "
+                              "not a cross-entropy",
                                            "use it on a single-label classifier (CrossEntropyLossFlat)")
         self.n,self.rows,self.norms,self.hist = 0,[],[],None
-        self.rank,self.world_size = rank_world()  # under DDP: validate on rank 0 alone, average the training columns when read
+        # under DDP: validate on rank 0 alone, average the training columns when read
+        self.rank,self.world_size = rank_world()
     def after_batch(self):
         self.n += 1
         if self.n % self.every: return
         with torch.no_grad():
-            vl, va = self._valid() if self.rank == 0 else (self.learn.loss.new_zeros(()), self.learn.loss.new_zeros(()))
+            vl, va = (self._valid() if self.rank == 0
+                      else (self.learn.loss.new_zeros(()), self.learn.loss.new_zeros(())))
             ps = [p for p in self.model.parameters() if p.requires_grad]
             pred, y = self.pred, self.yb[0]
             if pred.ndim != 2 or y.numel() != len(pred):   # shapes are known on the host: no sync
-                raise RecipeError(f"GrokkingMonitor needs one class per item, got predictions {tuple(pred.shape)} for targets {tuple(y.shape)}",
+                raise RecipeError(f"GrokkingMonitor needs one class per item, got predictions "
+                                  f"{tuple(pred.shape)} for targets {tuple(y.shape)}",
                                   "use it on a single-label classifier")
-            ta = (pred.argmax(-1) == y.reshape(-1)).float().mean()   # fastai's tabular targets come as a column
+            # fastai's tabular targets come as a column
+            ta = (pred.argmax(-1) == y.reshape(-1)).float().mean()
             self.rows.append(torch.stack([self.learn.loss.detach().float(), ta, vl, va, _weight_norm(ps)]))
             if hasattr(self.model, 'input_norms'): self.norms.append(self.model.input_norms().detach())
         if self.stop_at is not None and len(self.rows) % self.read_every == 0:
             if self._read()['valid_acc'].max() >= self.stop_at: raise CancelFitException()
     def _valid(self):
-        m = plain_model(self.model)  # the weights are the same on every rank; a forward through DDP would be a collective
+        # the weights are the same on every rank; a forward through DDP would be a collective
+        m = plain_model(self.model)
         tr = m.training
         m.eval(); l, c, n = 0., 0., 0
-        k = getattr(self.dls, 'n_inp', 1)   # read after fastai's first batch, which has cached it: no extra pass over the data
+        # read after fastai's first batch, which has cached it: no extra pass over the data
+        k = getattr(self.dls, 'n_inp', 1)
         for b in local_dl(self.dls.valid):  # not fastai's DistributedDL: rank 0 reads it alone
             out = m(*b[:k])
-            if isinstance(out, (tuple, list)): out = out[0]   # a model returning a tuple: the prediction first, as fastai's RNNCallback keeps
+            # a model returning a tuple: the prediction first, as fastai's RNNCallback keeps
+            if isinstance(out, (tuple, list)): out = out[0]
             # fastai's tensor types don't mix in `cross_entropy`
             out, yb = out.float().as_subclass(torch.Tensor), b[k].as_subclass(torch.Tensor).reshape(-1).long()
-            l = l + F.cross_entropy(out, yb, reduction='sum'); c = c + (out.argmax(-1) == yb).sum(); n += len(yb)
+            l = l + F.cross_entropy(out, yb, reduction='sum')
+            c = c + (out.argmax(-1) == yb).sum()
+            n += len(yb)
         m.train(tr)
         return l / n, c / n
     def _read(self):
-        h = torch.stack(self.rows) if self.rows else torch.zeros((0, len(COLS)), device=next(self.model.parameters()).device)
+        h = (torch.stack(self.rows) if self.rows
+             else torch.zeros((0, len(COLS)), device=next(self.model.parameters()).device))
         if self.world_size > 1: h = _combine_ranks(h, self.rank, self.world_size)
         h = h.cpu().numpy()
-        self.hist = dict(step=np.arange(1, len(h) + 1) * self.every, **{c: h[:, j] for j, c in enumerate(COLS)})
+        self.hist = dict(step=np.arange(1, len(h) + 1) * self.every,
+                         **{c: h[:, j] for j, c in enumerate(COLS)})
         if self.norms: self.hist['input_norms'] = torch.stack(self.norms).cpu().numpy()
         return self.hist
     def after_fit(self): self._read()
@@ -367,19 +408,26 @@ class GrokkingMonitor(Callback):
     def report(self):
         "The detected steps as a `Report`"
         st = self.steps
-        f = lambda name, v, ok, adv: Finding(name, 'pass' if ok else 'warn', value=v, advice='' if ok else adv)
-        return Report([f('memorisation_step', st['memorise'], st['memorise'] is not None, 'train longer, or use a bigger model'),
-                       f('generalisation_step', st['generalise'], st['generalise'] is not None, 'train longer, or raise weight decay'),
-                       f('grokking_gap', st['gap'], st['gap'] is not None, 'no gap measured: the model did not both memorise and generalise'),
-                       f('early_signal_step', st['signal'], st['signal'] is not None, 'weight norm and valid loss have not both come down yet')],
+        f = lambda name, v, ok, adv: Finding(name, 'pass' if ok else 'warn', value=v,
+                                             advice='' if ok else adv)
+        return Report([f('memorisation_step', st['memorise'], st['memorise'] is not None,
+                         'train longer, or use a bigger model'),
+                       f('generalisation_step', st['generalise'], st['generalise'] is not None,
+                         'train longer, or raise weight decay'),
+                       f('grokking_gap', st['gap'], st['gap'] is not None,
+                         'no gap measured: the model did not both memorise and generalise'),
+                       f('early_signal_step', st['signal'], st['signal'] is not None,
+                         'weight norm and valid loss have not both come down yet')],
                       title='grokking')
     def plot(self, title=''):
         "Log-step curves of the recorded run"
-        return plot_grokking(self.hist, self.steps, title, self.hist.get('input_norms'), None if self.key is None else list(self.key))
+        return plot_grokking(self.hist, self.steps, title, self.hist.get('input_norms'),
+                             None if self.key is None else list(self.key))
 
 # %% ../nbs/07_grokking.ipynb #2675c014
 def fourier_embedding(model) -> torch.Tensor:
-    "Share of the embedding's power at each frequency 0..p//2 of a DFT over the p inputs (the constant term left out)"
+    """Share of the embedding's power at each frequency 0..p//2 of a DFT over the p inputs (the constant term
+    left out)"""
     W = model.embedding if hasattr(model, 'embedding') else model
     pw = torch.fft.rfft(W.detach().float().cpu(), dim=0).abs().pow(2).sum(1)
     pw[0] = 0.
@@ -399,13 +447,15 @@ def plot_fourier(*models, labels=None, ax=None):
     w = 0.8 / len(models)
     for i, (m, lbl) in enumerate(zip(models, labels)):
         sp = fourier_embedding(m)
-        ax.bar(np.arange(len(sp)) + i * w, sp.numpy(), width=w, label=f'{lbl}: {len(key_frequencies(sp))} freqs hold 80%')
+        ax.bar(np.arange(len(sp)) + i * w, sp.numpy(), width=w,
+               label=f'{lbl}: {len(key_frequencies(sp))} freqs hold 80%')
     ax.set_xlabel('frequency k (of 2πk/p)'); ax.set_ylabel('share of embedding power'); ax.legend()
     return ax
 
 # %% ../nbs/07_grokking.ipynb #1f145172
 def _capture(fns, mutable):
-    "CUDA graphs of `fns`: warm up on a side stream, capture, then put every tensor of `mutable` back as it was"
+    """CUDA graphs of `fns`: warm up on a side stream, capture, then put every tensor of `mutable` back as it
+    was"""
     snap = [t.detach().clone() for t in mutable]
     s = torch.cuda.Stream(); s.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(s):
@@ -421,71 +471,91 @@ def _capture(fns, mutable):
 
 def train_together(make_model, # () -> nn.Module: one small model
                    seeds, # one seed per model: `torch.manual_seed(seed)` before `make_model()`
-                   train:tuple, # (x, y): (n_models, n_max, ...) and (n_models, n_max), one training set per model
+                   # (x, y): (n_models, n_max, ...) and (n_models, n_max), one training set per model
+                   train:tuple,
                    mask, # (n_models, n_max): 1 for the rows each model trains on
                    valid:tuple, # (x, y): (n_models, n_valid, ...) and (n_models, n_valid)
                    wds, # (n_models,) AdamW weight decay of each model
                    steps:int=1000, lr:float=1e-3, betas=(0.9, 0.98), eps:float=1e-8,
                    every:int=10, # record every `every` steps
                    device=None,
-                   stop_at:float=None, # a model stops once its valid accuracy reaches this; the run, once all have
+                   # a model stops once its valid accuracy reaches this; the run, once all have
+                   stop_at:float=None,
                    check_every:int=500, # read the records back (the only host sync) every `check_every` steps
-                   precision:str='fp32', # 'fp32'; 'tf32': matmuls in TensorFloat-32; 'bf16': the forward in bfloat16 autocast
+                   # 'fp32'; 'tf32': matmuls in TensorFloat-32; 'bf16': the forward in bfloat16 autocast
+                   precision:str='fp32',
                    cuda_graph:bool=None, # capture the step in a CUDA graph; default: on CUDA
                    compile:bool=False # `torch.compile` the vmapped loss (fuses its elementwise work)
                   ):
-    "Train many small models as one: stacked parameters, `vmap`-ed forward, AdamW with a weight decay per model"
+    """Train many small models as one: stacked parameters, `vmap`-ed forward, AdamW with a weight decay per
+    model"""
     from torch.func import stack_module_state, functional_call, vmap
-    if precision not in ('fp32', 'tf32', 'bf16'): raise RecipeError(f"unknown precision {precision!r}", "pass 'fp32', 'tf32' or 'bf16'")
-    if check_every % every: raise RecipeError(f"check_every={check_every} is not a multiple of every={every}", "pass e.g. every=10, check_every=500")
+    if precision not in ('fp32', 'tf32', 'bf16'):
+        raise RecipeError(f"unknown precision {precision!r}", "pass 'fp32', 'tf32' or 'bf16'")
+    if check_every % every:
+        raise RecipeError(f"check_every={check_every} is not a multiple of every={every}",
+                          "pass e.g. every=10, check_every=500")
     dev, models = _dev(device), []
     graph = dev.type == 'cuda' if cuda_graph is None else cuda_graph
     for s in seeds: torch.manual_seed(int(s)); models.append(make_model())
-    params = {k: v.detach().to(dev) for k, v in stack_module_state(models)[0].items()}  # every model's weights, stacked
+    # every model's weights, stacked
+    params = {k: v.detach().to(dev) for k, v in stack_module_state(models)[0].items()}
     base = copy.deepcopy(models[0]).to('meta')
     xt, yt, mask, xv, yv = [t.to(dev) for t in (*train, mask, *valid)]
     mask, wds = mask.float(), torch.as_tensor(wds, dtype=torch.float32, device=dev)
     def fit_one(p, x, y, m):
-        with torch.autocast(dev.type, torch.bfloat16, enabled=precision == 'bf16'): out = functional_call(base, p, (x,))
+        with torch.autocast(dev.type, torch.bfloat16, enabled=precision == 'bf16'):
+            out = functional_call(base, p, (x,))
         out, n = out.float(), m.sum()
-        return (F.cross_entropy(out, y, reduction='none') * m).sum() / n, ((out.argmax(-1) == y).float() * m).sum() / n
+        return ((F.cross_entropy(out, y, reduction='none') * m).sum() / n,
+                ((out.argmax(-1) == y).float() * m).sum() / n)
     def eval_one(p, x, y):
-        with torch.autocast(dev.type, torch.bfloat16, enabled=precision == 'bf16'): out = functional_call(base, p, (x,)).float()
+        with torch.autocast(dev.type, torch.bfloat16, enabled=precision == 'bf16'):
+            out = functional_call(base, p, (x,)).float()
         return F.cross_entropy(out, y), (out.argmax(-1) == y).float().mean()
     fit, evaluate = vmap(fit_one), vmap(eval_one)
     if compile: fit, evaluate = torch.compile(fit, dynamic=False), torch.compile(evaluate, dynamic=False)
     n_rec = steps // every
-    buf = torch.full((max(n_rec, 1), len(seeds), len(COLS)), float('nan'), device=dev)  # the curves, kept on the device
+    # the curves, kept on the device
+    buf = torch.full((max(n_rec, 1), len(seeds), len(COLS)), float('nan'), device=dev)
     idx = torch.zeros((), dtype=torch.long, device=dev)
     live, stopped, clock = np.arange(len(seeds)), np.full(len(seeds), steps), np.full(len(seeds), np.nan)
     adam = {k: dict(step=torch.zeros(()), exp_avg=torch.zeros_like(v), exp_avg_sq=torch.zeros_like(v))
-            for k, v in params.items()}  # Adam's state of every model, stacked: step count, first and second moments
+            # Adam's state of every model, stacked: step count, first and second moments
+            for k, v in params.items()}
 
     def stack(live):
-        "One step and one record function for the models in `live`, as a stack of their own (dropping finished models)"
+        """One step and one record function for the models in `live`, as a stack of their own (dropping
+        finished models)"""
         li = torch.as_tensor(live, device=dev)
         n = int(mask[li].any(0).nonzero().max()) + 1  # the training rows any of them uses: pad only to those
         x, y, m, vx, vy = xt[li, :n], yt[li, :n], mask[li, :n], xv[li], yv[li]
         lst = torch.zeros(len(li), 2, device=dev)  # the last step's training loss and accuracy
         ps = {k: v[li].clone().requires_grad_() for k, v in params.items()}
         pl = list(ps.values())
-        opt = torch.optim.Adam(pl, lr=lr, betas=betas, eps=eps, foreach=True, capturable=graph)  # AdamW = Adam + the decay below
+        # AdamW = Adam + the decay below
+        opt = torch.optim.Adam(pl, lr=lr, betas=betas, eps=eps, foreach=True, capturable=graph)
         for k, p in ps.items():  # Adam's state, carried over from the previous stack
             st = adam[k]
-            opt.state[p] = dict(step=st['step'].to(dev if graph else 'cpu', copy=True), exp_avg=st['exp_avg'][li], exp_avg_sq=st['exp_avg_sq'][li])
+            opt.state[p] = dict(step=st['step'].to(dev if graph else 'cpu', copy=True),
+                                exp_avg=st['exp_avg'][li], exp_avg_sq=st['exp_avg_sq'][li])
         decay = [1 - lr * wds[li].view(-1, *[1] * (p.dim() - 1)) for p in pl]
         def step():
             opt.zero_grad(set_to_none=False)
             loss, acc = fit(ps, x, y, m)
             loss.sum().backward()  # the models are independent: each one gets the gradient of its own loss
-            with torch.no_grad(): torch._foreach_mul_(pl, decay)  # AdamW's decoupled weight decay, one per model
+            # AdamW's decoupled weight decay, one per model
+            with torch.no_grad(): torch._foreach_mul_(pl, decay)
             opt.step()
             lst.copy_(torch.stack([loss.detach(), acc], 1))
         @torch.no_grad()
         def record():
             vl, va = evaluate(ps, vx, vy)
-            wn = torch.stack([p.pow(2).flatten(1).sum(1) for p in pl]).sum(0).sqrt()  # each model's total weight norm
-            buf.index_put_((idx.clamp(max=len(buf) - 1).expand(len(li)), li), torch.stack([lst[:, 0], lst[:, 1], vl, va, wn], 1)); idx.add_(1)
+            # each model's total weight norm
+            wn = torch.stack([p.pow(2).flatten(1).sum(1) for p in pl]).sum(0).sqrt()
+            buf.index_put_((idx.clamp(max=len(buf) - 1).expand(len(li)), li),
+                           torch.stack([lst[:, 0], lst[:, 1], vl, va, wn], 1))
+            idx.add_(1)
         def save():
             "Write the stack back into the stacked weights and Adam state of all models"
             with torch.no_grad():
@@ -509,7 +579,8 @@ def train_together(make_model, # () -> nn.Module: one small model
             if stop_at is not None and i % check_every == 0:
                 done = (buf[:i // every, live, 3] >= stop_at).any(0).cpu().numpy()  # the only host sync
                 if done.any():
-                    stopped[live[done]], clock[live[done]] = i, time.perf_counter() - t0  # each model's own clock
+                    # each model's own clock
+                    stopped[live[done]], clock[live[done]] = i, time.perf_counter() - t0
                     save(); live = live[~done]
                     if not len(live): break
                     run_step, run_rec, save = stack(live)
@@ -518,7 +589,8 @@ def train_together(make_model, # () -> nn.Module: one small model
         secs = time.perf_counter() - t0; clock[np.isnan(clock)] = secs
     finally: torch.set_float32_matmul_precision(prev)
     h = buf.cpu().numpy()[:n_rec]
-    for j, s in enumerate(stopped): h[s // every:, j] = h[s // every - 1, j] if s >= every else np.nan  # a stopped model's curves hold
+    # a stopped model's curves hold
+    for j, s in enumerate(stopped): h[s // every:, j] = h[s // every - 1, j] if s >= every else np.nan
     return dict(step=np.arange(1, n_rec + 1) * every, **{c: h[..., j] for j, c in enumerate(COLS)},
                 stopped=stopped, stopped_seconds=clock, seconds=secs, setup_seconds=setup), params
 
@@ -527,8 +599,11 @@ PHASES = ('learn nothing', 'memorise only', 'memorise then generalise', 'general
 
 def classify_phases(hist:dict, # curves of many models: 'step' (n_rec,), 'train_acc' and 'valid_acc' (n_rec, n_models)
                     mem_thresh:float=0.99, # memorised: train accuracy at least this
-                    gen_thresh:float=0.9, # generalised: valid accuracy at least this (and still there at the end)
-                    late:float=2.0 # 'memorise then generalise' when generalising takes over `late` times the steps memorising took
+                    # generalised: valid accuracy at least this (and still there at the end)
+                    gen_thresh:float=0.9,
+                    # 'memorise then generalise' when generalising takes over `late` times the steps
+                    # memorising took
+                    late:float=2.0
                    ) -> np.ndarray:
     "Index into `PHASES` of each model's curves"
     s, ta, va = hist['step'], hist['train_acc'], hist['valid_acc']
@@ -541,23 +616,28 @@ def classify_phases(hist:dict, # curves of many models: 'step' (n_rec,), 'train_
 class PhaseDiagram:
     "The phases of many small models over weight decay x training-set size, with the curves they came from"
     def __init__(self, phases, hist, weight_decays, train_sizes, seeds, seconds):
-        self.phases,self.hist,self.weight_decays,self.train_sizes,self.seeds,self.seconds = phases,hist,weight_decays,train_sizes,seeds,seconds
+        self.phases,self.hist,self.weight_decays,self.train_sizes,self.seeds,self.seconds = (phases,hist,weight_decays,train_sizes,seeds,seconds)
     def counts(self):
         "(n_wd, n_sizes, 4): how many seeds of each cell ended in each phase"
         return np.stack([(self.phases == k).sum(-1) for k in range(len(PHASES))], -1)
     def majority(self): return self.counts().argmax(-1)
     def steps_to(self, acc:float=0.99):
-        "(n_wd, n_sizes, seeds): the first recorded step where each model's valid accuracy reached `acc`, NaN if never"
+        """(n_wd, n_sizes, seeds): the first recorded step where each model's valid accuracy reached `acc`,
+        NaN if never"""
         s, va = self.hist['step'], self.hist['valid_acc']
         return np.where((va >= acc).any(0), s[np.argmax(va >= acc, 0)], np.nan).reshape(self.phases.shape)
     def early_signal(self, **detect):
-        "`grokking_steps` (the rule `GrokkingMonitor` applies) on every model: (n_wd, n_sizes, seeds) arrays, NaN where none"
+        """`grokking_steps` (the rule `GrokkingMonitor` applies) on every model: (n_wd, n_sizes, seeds)
+        arrays, NaN where none"""
         keys, h = ('memorise', 'half', 'signal', 'lead'), self.hist
-        one = lambda j: grokking_steps({c: h[c] if c == 'step' else h[c][:, j] for c in ('step', *COLS)}, **detect)
+        one = lambda j: grokking_steps({c: h[c] if c == 'step' else h[c][:, j]
+                                        for c in ('step', *COLS)}, **detect)
         found = [one(j) for j in range(self.phases.size)]
-        return {k: np.array([np.nan if f[k] is None else f[k] for f in found], float).reshape(self.phases.shape) for k in keys}
+        return {k: np.array([np.nan if f[k] is None else f[k]
+                             for f in found], float).reshape(self.phases.shape) for k in keys}
     def signal_by_phase(self, **detect) -> dict:
-        "Per phase: models, how many passed 50% valid accuracy, how many of those the early signal saw first, the median lead"
+        """Per phase: models, how many passed 50% valid accuracy, how many of those the early signal saw
+        first, the median lead"""
         es, out = self.early_signal(**detect), {}
         for k, name in enumerate(PHASES):
             ph = self.phases == k
@@ -570,17 +650,23 @@ class PhaseDiagram:
         import matplotlib.pyplot as plt
         from matplotlib.colors import ListedColormap
         from matplotlib.patches import Patch
-        if ax is None: _, ax = plt.subplots(figsize=(1 + 0.45 * len(self.train_sizes), 1.2 + 0.45 * len(self.weight_decays)))
+        if ax is None:
+            _, ax = plt.subplots(figsize=(1 + 0.45 * len(self.train_sizes),
+                                          1.2 + 0.45 * len(self.weight_decays)))
         cols = ['#bbbbbb', '#e4572e', '#f3a712', '#29335c']
         maj, cnt = self.majority(), self.counts()
         ax.imshow(maj, cmap=ListedColormap(cols), vmin=0, vmax=3, origin='lower', aspect='auto')
         for i in range(maj.shape[0]):
             for j in range(maj.shape[1]):
-                ax.text(j, i, cnt[i, j, maj[i, j]], ha='center', va='center', fontsize=7, color='w' if maj[i, j] == 3 else 'k')
-        ax.set_xticks(range(len(self.train_sizes)), [f'{s:g}' for s in self.train_sizes], rotation=90, fontsize=7)
+                ax.text(j, i, cnt[i, j, maj[i, j]], ha='center', va='center', fontsize=7,
+                        color='w' if maj[i, j] == 3 else 'k')
+        ax.set_xticks(range(len(self.train_sizes)), [f'{s:g}' for s in self.train_sizes],
+                      rotation=90, fontsize=7)
         ax.set_yticks(range(len(self.weight_decays)), [f'{w:g}' for w in self.weight_decays])
-        ax.set_xlabel('training fraction' if max(self.train_sizes) < 1 else 'training examples'); ax.set_ylabel('weight decay')
-        ax.legend(handles=[Patch(color=c, label=p) for c, p in zip(cols, PHASES)], bbox_to_anchor=(1.02, 1), loc='upper left', fontsize=8)
+        ax.set_xlabel('training fraction' if max(self.train_sizes) < 1 else 'training examples')
+        ax.set_ylabel('weight decay')
+        ax.legend(handles=[Patch(color=c, label=p) for c, p in zip(cols, PHASES)], bbox_to_anchor=(1.02, 1),
+                  loc='upper left', fontsize=8)
         ax.set_title(title or f'{self.phases.size} models, {self.seconds:.0f}s', loc='left')
         return ax
 
@@ -589,7 +675,8 @@ def _n_pairs(p, op): return p * (p - 1) if op == '/' else p * p
 def _task_data(task, sizes, seed, **kw):
     "Per-seed training rows (the largest size; smaller sizes use the first rows) and validation rows"
     if task == 'parity':
-        return sparse_parity_data(kw.get('n_bits', 30), kw.get('k', 3), max(sizes), kw.get('n_valid', 1000), seed)
+        return sparse_parity_data(kw.get('n_bits', 30), kw.get('k', 3), max(sizes),
+                                  kw.get('n_valid', 1000), seed)
     if task in ('modular', 'modular_transformer'):
         p, op = kw.get('p', 67 if task == 'modular' else 113), kw.get('op', '+')
         return modular_arithmetic_data(p, op, max(sizes) / _n_pairs(p, op), seed)
@@ -597,19 +684,25 @@ def _task_data(task, sizes, seed, **kw):
 
 def phase_diagram(task:str='parity', # 'parity' (`ParityMLP`), 'modular' (`ModularMLP`) or 'modular_transformer' (`OneLayerTransformer`)
                   weight_decays=(0., 0.1, 0.3, 1., 3.), # AdamW weight decays, one row of the diagram each
-                  train_sizes=(200, 400, 600, 800, 1000, 1200), # training examples, one column each; below 1: fractions of the pairs
+                  # training examples, one column each; below 1: fractions of the pairs
+                  train_sizes=(200, 400, 600, 800, 1000, 1200),
                   seeds:int=9, # models per cell (init and data seed 0..seeds-1)
                   steps:int=2000, lr:float=1e-3,
-                  d_hidden:int=None, # hidden units of the MLPs (the transformer's sizes: `d_model`, `d_mlp`, `n_heads`)
+                  # hidden units of the MLPs (the transformer's sizes: `d_model`, `d_mlp`, `n_heads`)
+                  d_hidden:int=None,
                   every:int=20, device=None,
                   classify:dict=None, # passed to `classify_phases`
-                  stop_at:float=None, # each model stops once its valid accuracy reaches this (`train_together`)
+                  # each model stops once its valid accuracy reaches this (`train_together`)
+                  stop_at:float=None,
                   check_every:int=500, # how often `train_together` looks for models that reached `stop_at`
                   precision:str='fp32', # 'fp32', 'tf32' or 'bf16' (`train_together`)
                   cuda_graph:bool=None, compile:bool=False, # `train_together`'s speed options
-                  **task_kwargs # `n_bits`, `k`, `n_valid` for parity; `p`, `op` for the modular tasks; the transformer's sizes
+                  # `n_bits`, `k`, `n_valid` for parity; `p`, `op` for the modular tasks; the transformer's
+                  # sizes
+                  **task_kwargs
                  ) -> PhaseDiagram:
-    "Train `len(weight_decays) * len(train_sizes) * seeds` small models together and sort each into one of `PHASES`"
+    """Train `len(weight_decays) * len(train_sizes) * seeds` small models together and sort each into one of
+    `PHASES`"""
     wds, labels = list(weight_decays), list(train_sizes)
     p, op = task_kwargs.get('p', 67 if task == 'modular' else 113), task_kwargs.get('op', '+')
     sizes = [round(f * _n_pairs(p, op)) if task != 'parity' and f < 1 else int(f) for f in labels]
@@ -619,11 +712,16 @@ def phase_diagram(task:str='parity', # 'parity' (`ParityMLP`), 'modular' (`Modul
     mask = torch.arange(max(sizes))[None] < torch.tensor([n for _, n, _ in grid])[:, None]
     if task == 'parity': make = partial(ParityMLP, task_kwargs.get('n_bits', 30), d_hidden or 128)
     elif task == 'modular': make = partial(ModularMLP, p, d_hidden or 24)
-    else: make = partial(OneLayerTransformer, p, **{k: task_kwargs[k] for k in ('d_model', 'n_heads', 'd_mlp') if k in task_kwargs})
+    else:
+        make = partial(OneLayerTransformer, p,
+                       **{k: task_kwargs[k] for k in ('d_model', 'n_heads', 'd_mlp') if k in task_kwargs})
     t0 = time.perf_counter()
-    hist, _ = train_together(make, [s for *_, s in grid], (pick(0, 0), pick(0, 1)), mask, (pick(1, 0), pick(1, 1)),
-                             [w for w, *_ in grid], steps=steps, lr=lr, every=every, device=device, stop_at=stop_at,
-                             check_every=check_every, precision=precision, cuda_graph=cuda_graph, compile=compile)
+    hist, _ = train_together(make, [s for *_, s in grid], (pick(0, 0), pick(0, 1)), mask,
+                             (pick(1, 0), pick(1, 1)),
+                             [w for w, *_ in grid], steps=steps, lr=lr, every=every, device=device,
+                             stop_at=stop_at,
+                             check_every=check_every, precision=precision, cuda_graph=cuda_graph,
+                             compile=compile)
     secs = time.perf_counter() - t0
     phases = classify_phases(hist, **(classify or {})).reshape(len(wds), len(sizes), seeds)
     return PhaseDiagram(phases, hist, wds, labels, seeds, secs)
