@@ -758,9 +758,12 @@ def inspect_data(dls:DataLoaders, # the data to inspect, e.g. `learn.dls`
                  loss=None, # loss kind or function, to check the targets' dtype
                  pred_prior=None, # the model's mean predicted probability per class, so an imbalance it already predicts passes
                  class_weights=None, # the loss's weight per class, so an imbalance they balance passes
-                 verbose:bool=True # progress bars in a notebook, one line per check in a terminal
+                 verbose:bool=True, # progress bars in a notebook, one line per check in a terminal
+                 labels:bool=False # look for wrong labels too: that needs the learner (`learn.inspect_data(labels=True)`)
                 ) -> Report:
     "Every data check of the recipe's first step, from one streaming pass per split, as a `Report`"
+    if labels: raise RecipeError("labels=True trains the model to find wrong labels, and DataLoaders have none",
+                                 "call it on the learner: learn.inspect_data(labels=True)")
     scan = scan_data(dls, max_items, verbose=verbose)
     extra = dict(class_balance=dict(n_out=n_out, pred_prior=pred_prior, class_weights=class_weights), label_range=dict(n_out=n_out, loss=loss))
     checks = {k: partial(f, dls, scan, **extra.get(k, {})) for k, f in _CHECKS.items()}
@@ -805,15 +808,21 @@ def _model_view(learn, max_items:int=128):
     return n_out, torch.cat(probs).mean(0).cpu().numpy() if probs else None
 
 @patch
-@delegates(inspect_data, but=['n_out', 'loss', 'pred_prior', 'class_weights'])
-def inspect_data(self:Learner, **kwargs) -> Report:
+@delegates(inspect_data, but=['n_out', 'loss', 'pred_prior', 'class_weights', 'labels'])
+def inspect_data(self:Learner,
+                 labels:bool=False, # also look for wrong training labels (`check_label_issues`): trains the model once per fold
+                 **kwargs) -> Report:
     "`inspect_data` on the learner's data, also checking the targets against the model's outputs, its loss and its prior at init"
     check_learner(self, need_params=False)
     with preserve_state(self):
         try: lk = loss_kind(self)
         except RecipeError: lk = None
         n_out, prior = _model_view(self)
-        return inspect_data(self.dls, n_out=n_out, loss=lk, pred_prior=prior, class_weights=_class_weights(self.loss_func), **kwargs)
+        rep = inspect_data(self.dls, n_out=n_out, loss=lk, pred_prior=prior, class_weights=_class_weights(self.loss_func), **kwargs)
+    if labels:
+        from recipe.labels import check_label_issues   # here: `recipe.labels` builds on this module
+        rep.add(run_checks(dict(label_issues=partial(check_label_issues, self)), verbose=kwargs.get('verbose', True)))
+    return rep
 
 # %% ../nbs/01_data.ipynb #2ff0c208
 def _label(y, classes=None):
