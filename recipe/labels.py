@@ -35,7 +35,8 @@ def _relabel_loader(dl, new):
     ds = dl.dataset
     if hasattr(ds, 'iloc') and hasattr(ds, 'y_names'):   # fastai's `TabularPandas`: its loader reads rows: copy the table
         t = ds.new(ds.items.copy())
-        t.items.iloc[list(new), t.items.columns.get_loc(ds.y_names[0])] = list(new.values())
+        col = ds.y_names[0]
+        t.items.iloc[list(new), t.items.columns.get_loc(col)] = np.array(list(new.values()), dtype=t.items[col].dtype)
         return dl.new(dataset=t)
     return dl.new(dataset=_Relabelled(ds, new))
 
