@@ -8,6 +8,7 @@ __all__ = []
 # %% ../nbs/99_all.ipynb #e1768475
 from .core import *
 from .data import *
+from .labels import *
 from .baseline import *
 from .pipeline import *
 from .setup import *

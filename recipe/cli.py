@@ -26,9 +26,9 @@ def describe_learner(learn:Learner) -> Finding:
                    details=dict(n_train=n_tr, n_valid=n_va, n_params=n_p, loss=lk))
 
 # %% ../nbs/90_cli.ipynb #04d92e99
-def _data_suite(learn, verbose):
+def _data_suite(learn, verbose, labels=False):
     import recipe.data  # adds `Learner.inspect_data`, which also checks targets against the model's outputs and loss
-    return learn.inspect_data(verbose=verbose)
+    return learn.inspect_data(verbose=verbose, labels=labels)
 
 def _preflight_suite(learn, verbose):
     import recipe.baseline  # adds `Learner.preflight`
@@ -52,7 +52,8 @@ AUDIT_SUITES = {'data': ('recipe.data', _data_suite), 'pipeline': ('recipe.pipel
 # %% ../nbs/90_cli.ipynb #548cd1e2
 def audit(learn:Learner=None, # the learner to audit; default: `digits_learner()`
           suites:list=None, # names from `AUDIT_SUITES`; default: all of them
-          verbose:bool=True # progress bars in a notebook, one line per check in a terminal
+          verbose:bool=True, # progress bars in a notebook, one line per check in a terminal
+          labels:bool=False # the data suite also looks for wrong labels (`check_label_issues`: trains the model once per fold)
          ) -> Report:
     "Run the recipe's automatic checks on `learn` and return one `Report`"
     learn = digits_learner() if learn is None else learn   # built only when needed: building draws random numbers
@@ -67,14 +68,14 @@ def audit(learn:Learner=None, # the learner to audit; default: `digits_learner()
         except ImportError as e:
             rep.add(Finding(name, 'skip', advice=f"{mod} is not available in this version of recipe ({e})"))
             continue
-        rep.add(fn(learn, verbose))
+        rep.add(fn(learn, verbose, labels=True) if labels and name == 'data' else fn(learn, verbose))
     return rep
 
 # %% ../nbs/90_cli.ipynb #2c20d20a
 @patch
-def audit(self:Learner, suites:list=None, verbose:bool=True) -> Report:
+def audit(self:Learner, suites:list=None, verbose:bool=True, labels:bool=False) -> Report:
     "`audit` on this learner: the recipe's automatic checks, as one `Report`"
-    return audit(self, suites, verbose)
+    return audit(self, suites, verbose, labels)
 
 # %% ../nbs/90_cli.ipynb #193d3425
 def _import_file(path:Path):
@@ -127,6 +128,7 @@ def main(argv:list=None) -> int:
                    "(pkg.train:make_learner or train.py:make_learner; default: a small classifier on scikit-learn's digits)")
     a.add_argument('--json', metavar='PATH', help='also write the report as JSON')
     a.add_argument('--suites', nargs='+', metavar='SUITE', help=f"run only these suites, from {list(AUDIT_SUITES)}")
+    a.add_argument('--labels', action='store_true', help='also look for wrong training labels (trains the model once per fold)')
     a.add_argument('-q', '--quiet', action='store_true', help='print only the final table')
     a.add_argument('--debug', action='store_true', help='print the traceback of an error, not just its one line')
     try: args = p.parse_args(argv)
@@ -137,7 +139,7 @@ def main(argv:list=None) -> int:
     t0 = time.perf_counter()
     try:
         learn = learner_from(args.learner) if args.learner else None
-        rep = audit(learn, suites=args.suites, verbose=not args.quiet)
+        rep = audit(learn, suites=args.suites, verbose=not args.quiet, labels=args.labels)
     except RecipeError as e:
         if args.debug and e.__cause__ is not None: traceback.print_exception(e.__cause__)
         print(f"recipe: error: {e}", file=sys.stderr)

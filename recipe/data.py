@@ -18,10 +18,10 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException
 
 # %% auto #0
-__all__ = ['eval_view', 'ItemHasher', 'SplitScan', 'DataScan', 'scan_data', 'check_empty', 'check_nan_inf', 'check_input_scale',
-           'check_constant_features', 'check_class_balance', 'check_label_range', 'check_duplicates', 'check_leakage',
-           'check_label_conflicts', 'inspect_data', 'get_items', 'show_items', 'show_pairs', 'plot_class_balance',
-           'channel_hists', 'plot_channel_hists', 'top_items', 'BeforeNetCallback']
+__all__ = ['eval_view', 'ItemHasher', 'SplitScan', 'DataScan', 'local_ratio', 'scan_data', 'check_empty', 'check_nan_inf',
+           'check_input_scale', 'check_constant_features', 'check_class_balance', 'check_label_range',
+           'check_duplicates', 'check_leakage', 'check_label_conflicts', 'inspect_data', 'get_items', 'show_items',
+           'show_pairs', 'plot_class_balance', 'channel_hists', 'plot_channel_hists', 'top_items', 'BeforeNetCallback']
 
 # %% ../nbs/01_data.ipynb #4e49bd93
 _SPLITS = ('train', 'valid')
@@ -110,14 +110,6 @@ def _fit_width(x, n):
     "`x` (bs, m) pooled or stretched to `n` columns, so items of another width still compare"
     return x if x.shape[1] == n else F.adaptive_avg_pool1d(x[:, None], n)[:, 0] if x.shape[1] else x.new_zeros(len(x), n)
 
-def _signature(xs, size=4, finite=False):
-    "A coarse view of each item: a `size`x`size` channel-mean thumbnail for images, else at most `size**2` pooled features"
-    x = xs[0].float() if len(xs) == 1 else torch.cat([o.float().flatten(1) for o in xs], 1)
-    if not finite: x = torch.nan_to_num(x, 0., 0., 0.)
-    if x.ndim == 4: return F.adaptive_avg_pool2d(x, (min(size, x.shape[2]), min(size, x.shape[3]))).mean(1).flatten(1)
-    x = x.reshape(len(x), 1, -1) if x.ndim <= 2 else x.flatten(2)
-    return F.adaptive_avg_pool1d(x, min(size * size, x.shape[-1])).mean(1)
-
 def _view(xs, size=8, max_dim=4096, finite=False):
     "A finer view of each item, as one vector: images pooled to at most `size`x`size` per channel, other inputs flat (at most `max_dim` numbers)"
     parts = []
@@ -136,16 +128,17 @@ def _scale(s):
     return sd.clamp(min=0.1 * float(ref))
 
 class ItemHasher:
-    "Exact hashes (128 bits), near hashes (a quantised thumbnail) and a 32-number sketch of a batch of items, computed where the batch lives"
+    "Exact hashes (128 bits) and 32-number sketches of a batch, where it lives; near hashes of sketches"
     def __init__(self,
-        size:int=4, # thumbnail side (or `size**2` pooled features) of the near-duplicate signature
-        step:float=0.5, # quantisation step of the signature, in standard deviations of the first batch
-        n_grids:int=8, # offset quantisation grids; items that agree on any one are near-duplicate candidates
         dim:int=32, # numbers in each item's sketch, the random projection that near candidates are measured with
         sketch_size:int=8, # images are pooled to at most this side per channel before the projection
-        seed:int=0 # seed of the random tables and of the projection
+        n_tables:int=24, # near hashes per item; two items are near candidates when they agree on any one
+        n_proj:int=8, # random directions each near hash rounds the sketch along
+        width:float=1.6, # rounding step along each direction, in typical nearest-neighbour distances
+        reach:float=0.5, # candidates further apart than this many typical neighbour distances: dropped
+        seed:int=0 # seed of the random tables and of the projections
     ):
-        store_attr(); self.mu = self.sd = self.vmu = self.vsd = None; self.tabs = {}
+        store_attr(); self.vmu = self.vsd = None; self.tabs = {}
 
     def _tab(self, i, n, k, device):
         "Rows 0..n-1 of a fixed random int64 table numbered `i`: the same rows whatever `n`, so a sequence hashes alike in any width"
@@ -170,16 +163,16 @@ class ItemHasher:
             else: h = h + torch.stack([(v * t[:, 0]).sum(1), (v * t[:, 1]).sum(1)], 1)
         return h
 
-    def near(self, xs, finite=False, codes=None):
-        "(bs, n_grids) int64: one hash per offset grid of the quantised signature of float inputs `xs`, plus `codes` (a hash of the integer inputs)"
-        s = _signature(xs, self.size, finite)
-        if self.mu is None:   # the first batch fixes the scale, so every later batch (and split) uses the same grid
-            self.mu, self.sd = s.mean(0), _scale(s)
-            g = torch.Generator().manual_seed(self.seed)
-            self.offs = torch.rand(self.n_grids, s.shape[1], generator=g).to(s.device)
-        s = _fit_width(s, len(self.mu))
-        q = torch.floor((s - self.mu)[:, None] / (self.sd * self.step) + self.offs).long()
-        h = (q * self._tab(2000, q.shape[-1], 1, q.device)[:, 0]).sum(-1)
+    def near(self, sk, step:float, codes=None):
+        "(n, n_tables) int64: per table, each sketch's cell on `n_proj` directions of step `step`, + `codes`"
+        # p-stable LSH (Datar et al. 2004): at distance c, sketches share a direction's cell w.p. ~1-0.8c/step
+        g = torch.Generator().manual_seed(self.seed + 2)
+        a = torch.randn(sk.shape[1], self.n_tables * self.n_proj, generator=g).to(sk.device)
+        b = torch.rand(self.n_tables * self.n_proj, generator=g).to(sk.device)
+        w = torch.randn(self.n_proj, generator=g).to(sk.device)
+        q = (sk @ a).div_(step).add_(b).floor_().view(len(sk), self.n_tables, self.n_proj)
+        # a random mix of a cell's coordinates names it: two cells rarely share one: only more candidates
+        h = (q @ w).view(torch.int32).long()
         return h if codes is None else h + codes[:, None]
 
     def sketch(self, xs, finite=False):
@@ -253,7 +246,7 @@ class SplitScan:
         self.x_bad = self.x_bad_values = self.y_bad = 0
         n_max = self.n_dataset if max_items is None or self.n_dataset is None else min(self.n_dataset, max_items)
         self.x_bad_idx, self.y_bad_idx = [], []
-        rows = {k: _Rows(n_max) for k in ('y', 'y_range', 'exact', 'near', 'sketch')}
+        rows = {k: _Rows(n_max) for k in ('y', 'y_range', 'exact', 'codes', 'sketch')}
         moments, counts, self.x_shapes, self.x_dtypes, self.y_dtype = None, None, None, None, None
         with eval_view(dl) as e, torch.no_grad():
             for b in progress_items(e, f'scanning {name}', show=show):
@@ -290,12 +283,12 @@ class SplitScan:
                 codes = [o for o in xs if not o.is_floating_point()]
                 rows['exact'].add(hasher.exact(xs, self.pad))
                 if fl:   # near copies are judged on the float inputs; integer inputs (codes) must match exactly
-                    code_h = hasher.exact(codes, self.pad)[:, 0] if codes else None
-                    rows['near'].add(hasher.near(fl, bad is None, code_h)); rows['sketch'].add(hasher.sketch(fl, bad is None))
+                    rows['sketch'].add(hasher.sketch(fl, bad is None))
+                    if codes: rows['codes'].add(hasher.exact(codes, self.pad)[:, 0])
                 n += len(xs[0])
         self.n_items = n
         self.hashes = ifnone(rows['exact'].get(), np.zeros((0, 2), np.int64))
-        self.near, self.sketch = rows['near'].get(), rows['sketch'].get()
+        self.codes, self.sketch = rows['codes'].get(), rows['sketch'].get()
         y = rows['y'].get()
         self.y = y[:, 0] if y is not None and y.shape[1] == 1 else y
         self.y_range, self.y_counts = rows['y_range'].get(), counts
@@ -356,18 +349,19 @@ class DataScan:
         if 'nn' not in self._cache: self._cache['nn'] = _median_nn(self.train.sketch, n_query, n_ref)
         return self._cache['nn']
     def candidates(self):
-        "Near-candidate pairs of distinct inputs, as pairs of `groups()` ids, and their sketch distance over `nn_distance`"
+        "Near-candidate pairs of distinct inputs (`groups()` ids), distance over `nn_distance`, `local_ratio`"
         if 'cand' not in self._cache:
-            tr, va = self.train, self.valid
-            if tr.near is None or va.near is None: self._cache['cand'] = None
-            else:
-                inv, ng = self.groups()
-                first = np.unique(inv, return_index=True)[1]   # one item per distinct input: exact copies are the exact checks' business
-                near, sk = np.concatenate([tr.near, va.near])[first], np.concatenate([tr.sketch, va.sketch])[first]
-                p = _candidates(near, sk[:, 0])
-                d = np.sqrt(((sk[p[:, 0]] - sk[p[:, 1]]).astype(np.float64) ** 2).sum(1)) if len(p) else np.zeros(0)
-                nn = self.nn_distance()
-                self._cache['cand'] = (p, d / nn if nn > 0 else np.full(len(p), math.inf))
+            tr, va, h = self.train, self.valid, self.hasher
+            if tr.sketch is None or va.sketch is None: self._cache['cand'] = None; return None
+            inv, ng = self.groups()
+            first = np.unique(inv, return_index=True)[1]   # one item per distinct input: exact copies apart
+            sk = torch.from_numpy(np.concatenate([tr.sketch, va.sketch])[first])
+            codes = None if tr.codes is None else np.concatenate([tr.codes, va.codes])[first]
+            codes = None if codes is None else torch.from_numpy(codes)
+            nn = self.nn_distance()
+            if not nn > 0: p, d = np.zeros((0, 2), np.int64), np.zeros(0)   # fewer than two distinct items
+            else: p, d = _close_pairs(h.near(sk, h.width * nn, codes).numpy(), sk.numpy(), h.reach * nn)
+            self._cache['cand'] = (p, d / nn, local_ratio(sk.numpy(), p))
         return self._cache['cand']
     def __repr__(self): return f"DataScan({', '.join(map(repr, self.splits.values()))})"
 
@@ -394,19 +388,58 @@ def _median_nn(s, n_query=500, n_ref=20000):
     b = b[torch.isfinite(b)]
     return float(b.median()) if len(b) else math.nan
 
-def _candidates(keys, order, max_per_item:int=8):
-    "Pairs (i < j) of rows sharing a value in a column of `keys`: all pairs of a small group, each row's `max_per_item` next rows along `order` in a large one"
-    out = []
+def _close_pairs(keys, s, reach, window:int=4):
+    "Pairs (i < j) of rows of `s` closer than `reach` sharing a value of a `keys` column; their distances"
+    u = np.random.default_rng(0).standard_normal(s.shape[1]).astype(s.dtype)
+    pos, out = s @ (u / np.linalg.norm(u)), []   # along a unit direction, rows are no further apart
+    head = np.ascontiguousarray(s[:, :8])   # a quarter of the sketch: its distance is a cheap lower bound
+    by_pos, keys = np.argsort(pos), np.asfortranarray(keys)
     for k in range(keys.shape[1]):
-        o = np.lexsort((order, keys[:, k])); kk = keys[o, k]
-        for d in range(1, max_per_item + 1):   # rows sharing a key are contiguous: once no row matches the one d places on, none further does
-            same = np.flatnonzero(kk[d:] == kk[:-d])
-            if len(same) == 0: break
+        o = by_pos[np.argsort(keys[by_pos, k], kind='stable')]   # by key, then along the direction
+        kk, pp = keys[o, k], pos[o]
+        for d in range(1, window + 1):   # a group sorted along the direction: each row against its next rows
+            same = np.flatnonzero((kk[d:] == kk[:-d]) & (pp[d:] - pp[:-d] < reach))
+            if len(same) == 0: break   # rows further on in each group are further along the direction too
             a, b = o[same], o[same + d]
-            out.append((np.minimum(a, b), np.maximum(a, b)))
-    if not out: return np.zeros((0, 2), np.int64)
-    k = np.unique(np.concatenate([a * len(keys) + b for a, b in out]))   # each pair once
-    return np.stack([k // len(keys), k % len(keys)], 1)
+            m = ((head[a] - head[b]) ** 2).sum(1) < reach ** 2
+            a, b = a[m], b[m]
+            dist = np.sqrt(((s[a] - s[b]) ** 2).sum(1, dtype=np.float64))
+            m = dist < reach
+            out.append(np.stack([np.minimum(a, b)[m] * len(s) + np.maximum(a, b)[m], dist[m]], 1))
+    if not out: return np.zeros((0, 2), np.int64), np.zeros(0)
+    c = np.concatenate(out)
+    key, i = np.unique(c[:, 0].astype(np.int64), return_index=True)   # each pair once
+    return np.stack([key // len(s), key % len(s)], 1), c[i, 1]
+
+def _knn(s, rows, k, chunk=256):
+    "Distances and positions of the `k` nearest other rows of `s` to each of `rows`, nearest first"
+    t, D, I = torch.from_numpy(s), [], []
+    sq = (t * t).sum(1)
+    for c in torch.from_numpy(rows).split(chunk):
+        d = torch.addmm(sq, t[c], t.T, alpha=-2)   # squared distance less the query's norm: same order
+        d[torch.arange(len(c)), c] = math.inf
+        i = torch.topk(d, min(k, len(s) - 1), largest=False).indices
+        D.append((t[c][:, None] - t[i]).norm(dim=-1)); I.append(i)   # exact distances of the k found
+    return torch.cat(D).double().numpy(), torch.cat(I).numpy()
+
+def local_ratio(s, # one row per item (the sketches)
+                pairs, # (n, 2) positions in `s` of candidate pairs
+                k:int=8 # nearest neighbours of each item looked at
+               ) -> np.ndarray:
+    "For each pair: its items' distance over the distance to the nearest item outside their tight group"
+    if len(pairs) == 0 or len(s) < 3: return np.ones(len(pairs))
+    rows = np.unique(pairs)
+    D, I = _knn(s, rows, k)
+    # a tight group (an item and its copies) ends where the next neighbour is much further than the last: the
+    # smallest ratio d_g / d_g+1 from the partner's rank on; for a lone pair, partner over nearest other item
+    gap = D[:, :-1] / np.maximum(D[:, 1:], 1e-12)
+    gap = np.minimum.accumulate(gap[:, ::-1], 1)[:, ::-1]
+    def side(x, y):
+        r = np.searchsorted(rows, x)
+        hit = I[r, :-1] == y[:, None]
+        return np.where(hit.any(1), gap[r, hit.argmax(1)], 1.)
+    # both must stand apart from the rest
+    return np.maximum(side(pairs[:, 0], pairs[:, 1]), side(pairs[:, 1], pairs[:, 0]))
 
 @contextlib.contextmanager
 def _torch_threads(n):
@@ -643,7 +676,7 @@ def _first_in(inv, ng, lo, hi):
     return f
 
 def _dups_in(scan, lo, hi, near):
-    "Exact and near (not exact) duplicates among rows [lo, hi): counts, example groups, copies, and the closest candidates that are not near"
+    "Exact and near duplicates in rows [lo, hi): counts, groups, copies, near copies and pairs, closest rest"
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     inv_all, ng = scan.groups()
@@ -651,9 +684,11 @@ def _dups_in(scan, lo, hi, near):
     copies = np.ones(len(inv), bool)
     copies[np.unique(inv, return_index=True)[1]] = False   # every item but the first of its group is a copy
     c = scan.candidates()
-    if c is None: return int(copies.sum()), None, _groups_of(inv), [], np.flatnonzero(copies), []
+    if c is None:   # integer inputs only: exact copies
+        none, cp = np.zeros(0, int), np.flatnonzero(copies)
+        return int(copies.sum()), None, _groups_of(inv), [], cp, [], none, none.reshape(0, 2)
     first = _first_in(inv_all, ng, lo, hi)
-    p, r = c
+    p, _, r = c
     m = (first[p[:, 0]] >= 0) & (first[p[:, 1]] >= 0)   # both inputs occur in these rows
     p, r = p[m], r[m]
     e = p[r < near]
@@ -663,22 +698,27 @@ def _dups_in(scan, lo, hi, near):
     per_comp = np.bincount(lab[np.unique(inv)], minlength=ng)
     n_near = int(np.clip(per_comp - 1, 0, None).sum())
     near_groups = _groups_of(np.where(per_comp[comp] > 1, comp, ng + np.arange(len(comp))))
+    lead = np.zeros(len(comp), bool); lead[np.unique(comp, return_index=True)[1]] = True
+    near_idx = np.flatnonzero((per_comp[comp] > 1) & ~lead & ~copies)   # each input of a linked set but one
     o = np.argsort(r, kind='stable'); o = o[r[o] >= near]
     closest = [(tuple(sorted((int(first[a]), int(first[b])))), float(v)) for (a, b), v in zip(p[o[:20]], r[o[:20]])]
-    return int(copies.sum()), n_near, _groups_of(inv), near_groups, np.flatnonzero(copies), closest
+    return (int(copies.sum()), n_near, _groups_of(inv), near_groups, np.flatnonzero(copies), closest,
+            near_idx, np.sort(first[e], 1))
 
 def check_duplicates(dls:DataLoaders, scan:DataScan=None,
-                     near:float=0.1, # a near copy is closer to its partner than this fraction of the typical nearest-neighbour distance
+                     near:float=0.45, # near copies: closer than this times either's distance to others
                      max_examples:int=5 # example groups kept in the details
                     ) -> Finding:
     "Warn on exact (same bytes) and near (far closer than items usually are to each other) duplicate inputs within the training set"
     scan = _scan(dls, scan)
     if scan.stream: return Finding('duplicates', 'skip', advice=f"{_STREAM}: de-duplicate the texts before building the loaders")
     ntr, nva = scan.train.n_items, scan.valid.n_items
-    ex, nr, ex_g, nr_g, copies, closest = _dups_in(scan, 0, ntr, near)
+    ex, nr, ex_g, nr_g, copies, closest, near_idx, near_pairs = _dups_in(scan, 0, ntr, near)
     vex, vnr, *_ = _dups_in(scan, ntr, ntr + nva, near)
     pairs = [(('train', g[0]), ('train', g[1])) for g in (ex_g + nr_g)[:2 * max_examples]]
-    d = dict(exact=ex, near=nr or 0, copy_idx=copies[:_MAX_IDX], exact_groups=ex_g[:max_examples], near_groups=nr_g[:max_examples],
+    d = dict(exact=ex, near=nr or 0, copy_idx=copies[:_MAX_IDX], near_idx=near_idx[:_MAX_IDX],
+             near_pairs=near_pairs[:_MAX_IDX], exact_groups=ex_g[:max_examples],
+             near_groups=nr_g[:max_examples],
              valid_exact=vex, valid_near=vnr or 0, pairs=pairs, nn_distance=scan.nn_distance(),
              closest=[(('train', i), ('train', j)) for (i, j), _ in closest[:max_examples]], closest_ratio=[v for _, v in closest[:max_examples]])
     value, exp = (f"{ex} exact, {nr} near of {ntr}", '0 exact, 0 near') if nr is not None else (f"{ex} exact of {ntr} (integer inputs)", '0 exact')
@@ -688,7 +728,7 @@ def check_duplicates(dls:DataLoaders, scan:DataScan=None,
 
 # %% ../nbs/01_data.ipynb #291568c2
 def check_leakage(dls:DataLoaders, scan:DataScan=None,
-                  near:float=0.1, # a near leak is closer to a training item than this fraction of the typical nearest-neighbour distance
+                  near:float=0.45, # near leaks: closer than this times either's distance to others
                   max_examples:int=8 # example pairs kept in the details
                  ) -> Finding:
     "Fail when validation inputs also appear exactly in the training set; warn when they appear nearly"
@@ -702,7 +742,8 @@ def check_leakage(dls:DataLoaders, scan:DataScan=None,
     c = scan.candidates()
     near_idx, near_partner, closest = np.zeros(0, np.int64), {}, []
     if c is not None:
-        p, r = np.concatenate([c[0], c[0][:, ::-1]]), np.concatenate([c[1], c[1]])   # both ways round: (training input, valid input)
+        # both ways round: (training input, valid input)
+        p, r = np.concatenate([c[0], c[0][:, ::-1]]), np.concatenate([c[2], c[2]])
         m = (first_tr[p[:, 0]] >= 0) & (first_tr[p[:, 1]] < 0) & (first_va[p[:, 1]] >= 0)
         p, r = p[m], r[m]
         o = np.lexsort((r, p[:, 1]))   # by valid input, the closest training input first
@@ -714,7 +755,9 @@ def check_leakage(dls:DataLoaders, scan:DataScan=None,
         closest = [((('valid', int(first_va[p[i, 1]])), ('train', int(first_tr[p[i, 0]]))), float(r[i])) for i in o]
     pairs = ([(('valid', int(i)), ('train', int(partner[i]))) for i in exact[:max_examples]] +
              [(('valid', int(i)), ('train', near_partner[int(inv[ntr + i])])) for i in near_idx[:max(0, max_examples - len(exact))]])
-    d = dict(exact=len(exact), near=len(near_idx), exact_idx=exact[:_MAX_IDX], near_idx=near_idx[:_MAX_IDX], pairs=pairs,
+    near_pairs = np.array([[i, near_partner[int(inv[ntr + i])]] for i in near_idx[:_MAX_IDX].tolist()], int)
+    d = dict(exact=len(exact), near=len(near_idx), exact_idx=exact[:_MAX_IDX], near_idx=near_idx[:_MAX_IDX],
+             near_pairs=near_pairs.reshape(-1, 2), pairs=pairs,
              nn_distance=scan.nn_distance(), closest=[c for c, _ in closest], closest_ratio=[v for _, v in closest])
     value, exp = f"{len(exact)} exact, {len(near_idx)} near of {nva} valid items", '0 exact, 0 near'
     if c is None: value, exp = f"{len(exact)} exact of {nva} valid items (integer inputs)", '0 exact'
@@ -758,9 +801,12 @@ def inspect_data(dls:DataLoaders, # the data to inspect, e.g. `learn.dls`
                  loss=None, # loss kind or function, to check the targets' dtype
                  pred_prior=None, # the model's mean predicted probability per class, so an imbalance it already predicts passes
                  class_weights=None, # the loss's weight per class, so an imbalance they balance passes
-                 verbose:bool=True # progress bars in a notebook, one line per check in a terminal
+                 verbose:bool=True, # progress bars in a notebook, one line per check in a terminal
+                 labels:bool=False # look for wrong labels too: that needs the learner (`learn.inspect_data(labels=True)`)
                 ) -> Report:
     "Every data check of the recipe's first step, from one streaming pass per split, as a `Report`"
+    if labels: raise RecipeError("labels=True trains the model to find wrong labels, and DataLoaders have none",
+                                 "call it on the learner: learn.inspect_data(labels=True)")
     scan = scan_data(dls, max_items, verbose=verbose)
     extra = dict(class_balance=dict(n_out=n_out, pred_prior=pred_prior, class_weights=class_weights), label_range=dict(n_out=n_out, loss=loss))
     checks = {k: partial(f, dls, scan, **extra.get(k, {})) for k, f in _CHECKS.items()}
@@ -805,15 +851,21 @@ def _model_view(learn, max_items:int=128):
     return n_out, torch.cat(probs).mean(0).cpu().numpy() if probs else None
 
 @patch
-@delegates(inspect_data, but=['n_out', 'loss', 'pred_prior', 'class_weights'])
-def inspect_data(self:Learner, **kwargs) -> Report:
+@delegates(inspect_data, but=['n_out', 'loss', 'pred_prior', 'class_weights', 'labels'])
+def inspect_data(self:Learner,
+                 labels:bool=False, # also look for wrong training labels (`check_label_issues`): trains the model once per fold
+                 **kwargs) -> Report:
     "`inspect_data` on the learner's data, also checking the targets against the model's outputs, its loss and its prior at init"
     check_learner(self, need_params=False)
     with preserve_state(self):
         try: lk = loss_kind(self)
         except RecipeError: lk = None
         n_out, prior = _model_view(self)
-        return inspect_data(self.dls, n_out=n_out, loss=lk, pred_prior=prior, class_weights=_class_weights(self.loss_func), **kwargs)
+        rep = inspect_data(self.dls, n_out=n_out, loss=lk, pred_prior=prior, class_weights=_class_weights(self.loss_func), **kwargs)
+    if labels:
+        from recipe.labels import check_label_issues   # here: `recipe.labels` builds on this module
+        rep.add(run_checks(dict(label_issues=partial(check_label_issues, self)), verbose=kwargs.get('verbose', True)))
+    return rep
 
 # %% ../nbs/01_data.ipynb #2ff0c208
 def _label(y, classes=None):

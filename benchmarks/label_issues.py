@@ -1,0 +1,146 @@
+"""Wrong labels: `recipe.labels.find_label_issues` against cleanlab fed by a logistic regression and fastai's top losses.
+
+Plants wrong labels in the training set (2% and 10% relabelled to a random other class, 5% relabelled to the class each
+class is most often confused with) on scikit-learn's digits (the recipe's MLP), the zoo's wine table (`tabular_learner`) and
+the zoo's generated reviews (an AWD-LSTM), and scores the flagged items against the planted ones (precision and recall):
+
+- ours: `find_label_issues(learn)`: 5-fold out-of-fold probabilities of the user's own learner, cleanlab's confident learning;
+- cleanlab + LR: `cleanlab.filter.find_label_issues` on scikit-learn's `cross_val_predict(LogisticRegression(), cv=5)`
+  probabilities, on the model's inputs (pixels; table columns with one-hot categories; bag of words for text);
+- top losses: fastai's `ClassificationInterpretation.top_losses` after one plain fit of the learner on all the training
+  items (the same schedule as one fold), flagging the k items of highest loss, k = the number planted (an oracle k).
+
+Also: the clean data (no planted labels: the estimated noise rate and `check_label_issues`' status), and the seconds of
+ours against one plain training epoch.
+
+    python benchmarks/label_issues.py              # every row
+    python benchmarks/label_issues.py --quick      # digits only
+
+Writes `$OUT/cpu_label_issues.json` (or `--json PATH`).
+"""
+import argparse, json, os, time, warnings
+import numpy as np, torch
+warnings.filterwarnings('ignore')
+
+def _prf(flagged, planted):
+    f, p = set(int(i) for i in flagged), set(int(i) for i in planted)
+    tp = len(f & p)
+    return dict(flagged=len(f), precision=round(tp / max(1, len(f)), 3), recall=round(tp / max(1, len(p)), 3))
+
+def family(name):
+    "(clean learner factory, learner-from-dls factory, lr for the fits)"
+    from recipe.core import digits_learner
+    from recipe.zoo import ZOO, _AWD
+    if name == 'digits': return digits_learner, lambda dls: digits_learner(dls), None
+    if name == 'tabular':
+        from fastai.tabular.all import tabular_learner, accuracy
+        return ZOO['tabular_classifier'], lambda dls: tabular_learner(dls, layers=[64, 32], metrics=accuracy), None
+    if name == 'text':
+        from fastai.text.all import text_classifier_learner, AWD_LSTM, awd_lstm_clas_config, accuracy
+        mk = lambda dls: text_classifier_learner(dls, AWD_LSTM, pretrained=False, config={**awd_lstm_clas_config, **_AWD}, metrics=accuracy)
+        return ZOO['text_classifier'], mk, 1e-2
+    raise ValueError(name)
+
+def features(dls):
+    "The model's inputs of every training item as one matrix for a logistic regression"
+    from recipe.data import eval_view, _n_inp, _plain
+    rows = []
+    with eval_view(dls.train) as e:
+        for b in e:
+            xs = [_plain(o) for o in b[:_n_inp(e)]]
+            parts = []
+            for x in xs:
+                if x.is_floating_point(): parts.append(x.flatten(1).float())
+                elif x.ndim == 2 and x.shape[1] > 8:   # token ids: a bag of words
+                    parts.append(torch.zeros(len(x), int(len(dls.vocab[0]))).scatter_add_(1, x.long(), torch.ones_like(x, dtype=torch.float)))
+                else:   # category codes: one-hot
+                    parts += [torch.nn.functional.one_hot(x[:, j].long(), int(x[:, j].max()) + 64).float() for j in range(x.shape[1])]
+            rows.append(torch.cat(parts, 1))
+    w = max(r.shape[1] for r in rows)
+    return torch.cat([torch.nn.functional.pad(r, (0, w - r.shape[1])) for r in rows]).numpy()
+
+def peers(learn, planted, epochs, lr):
+    "cleanlab + logistic regression, and fastai's top losses after a plain fit"
+    import cleanlab.filter
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.preprocessing import StandardScaler
+    from fastai.interpret import ClassificationInterpretation
+    from recipe.labels import train_labels
+    from recipe.data import eval_view
+    y = train_labels(learn.dls)
+    X = StandardScaler().fit_transform(features(learn.dls))
+    t0 = time.perf_counter()
+    p = cross_val_predict(LogisticRegression(max_iter=2000), X, y, cv=5, method='predict_proba')
+    lr_flag = np.flatnonzero(cleanlab.filter.find_label_issues(y, p, n_jobs=1))
+    res = dict(cleanlab_lr=dict(**_prf(lr_flag, planted), seconds=round(time.perf_counter() - t0, 2)))
+    t0 = time.perf_counter()
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    with eval_view(learn.dls.train) as e:
+        interp = ClassificationInterpretation.from_learner(learn, dl=e)
+        _, idx = interp.top_losses(len(planted))
+    res['top_losses'] = dict(**_prf(idx.numpy(), planted), seconds=round(time.perf_counter() - t0, 2))
+    return res
+
+def plain_epoch(make):
+    "Seconds of one plain training epoch of a fresh learner (no validation), after one warm-up epoch"
+    from recipe.labels import _NoValidate
+    l = make()
+    with l.no_bar(), l.no_logging():
+        l.fit(1, cbs=_NoValidate())
+        t0 = time.perf_counter(); l.fit(1, cbs=_NoValidate()); return time.perf_counter() - t0
+
+def run_family(name, noises):
+    from recipe.labels import plant_label_noise, find_label_issues, cross_val_probs, check_label_issues, train_labels
+    clean_mk, mk, lr = family(name)
+    base = clean_mk()
+    rows = []
+    t_epoch = plain_epoch(lambda: mk(base.dls))
+    # clean data
+    l = mk(base.dls)
+    t0 = time.perf_counter(); probs = cross_val_probs(l, lr=lr); t = time.perf_counter() - t0
+    f = check_label_issues(l, probs=probs)
+    rows.append(dict(family=name, noise='none', ours=dict(flagged=f.details['n_flagged'], noise_rate=round(f.details['noise_rate'], 4),
+                     status=f.status, seconds=round(t, 1), oof_accuracy=round(float((probs[0].argmax(1) == probs[1]).mean()), 3)),
+                     epoch_seconds=round(t_epoch, 3), folds=5, epochs_per_fold=probs[2]['epochs'],
+                     ours_over_2_epochs_x_folds=round(t / (2 * t_epoch * 5), 2)))
+    print(rows[-1], flush=True)
+    for tag, frac, how in noises:
+        to = None
+        if how == 'confusable':   # each class to the class a logistic regression on the clean data confuses it with most
+            from sklearn.linear_model import LogisticRegression
+            from sklearn.model_selection import cross_val_predict
+            y = train_labels(base.dls); X = features(base.dls)
+            pr = cross_val_predict(LogisticRegression(max_iter=2000), (X - X.mean(0)) / (X.std(0) + 1e-6), y, cv=5)
+            c = int(y.max()) + 1
+            cm = np.zeros((c, c)); np.add.at(cm, (y, pr), 1); np.fill_diagonal(cm, -1)
+            to = cm.argmax(1).tolist()
+        dls, planted = plant_label_noise(base.dls, frac, to=to, seed=0)
+        l = mk(dls)
+        t0 = time.perf_counter(); df = find_label_issues(l, lr=lr); t = time.perf_counter() - t0
+        row = dict(family=name, noise=tag, planted=len(planted), ours=dict(**_prf(df.index, planted), seconds=round(t, 1),
+                   noise_rate=round(df.attrs['noise_rate'], 4)))
+        row.update(peers(mk(dls), planted, df.attrs['epochs'], lr))
+        rows.append(row); print(row, flush=True)
+    return rows
+
+NOISES = [('2% random', 0.02, 'random'), ('10% random', 0.10, 'random'), ('5% confusable', 0.05, 'confusable')]
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--quick', action='store_true', help='digits only')
+    p.add_argument('--families', nargs='+', default=['digits', 'tabular', 'text'])
+    p.add_argument('--json', help='where to write the JSON summary')
+    a = p.parse_args(argv)
+    torch.set_num_threads(1)
+    import cleanlab
+    fams = ['digits'] if a.quick else a.families
+    rows = sum([run_family(f, NOISES if f != 'text' else NOISES[:2]) for f in fams], [])
+    res = dict(device='cpu', torch_threads=1, cleanlab=cleanlab.__version__, date=time.strftime('%Y-%m-%d'),
+               load_avg=round(os.getloadavg()[0], 1), top_losses_k='the number of planted items', rows=rows)
+    path = a.json or (os.path.join(os.environ['OUT'], 'cpu_label_issues.json') if os.environ.get('OUT') else None)
+    if path:
+        with open(path, 'w') as f: json.dump(res, f, indent=2)
+    return res
+
+if __name__ == '__main__': main()
