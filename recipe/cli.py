@@ -27,7 +27,8 @@ def describe_learner(learn:Learner) -> Finding:
 
 # %% ../nbs/90_cli.ipynb #04d92e99
 def _data_suite(learn, verbose, labels=False):
-    import recipe.data  # adds `Learner.inspect_data`, which also checks targets against the model's outputs and loss
+    # adds `Learner.inspect_data`, which also checks targets against the model's outputs and loss
+    import recipe.data
     return learn.inspect_data(verbose=verbose, labels=labels)
 
 def _preflight_suite(learn, verbose):
@@ -46,17 +47,20 @@ def _loop_suite(learn, verbose):
     import recipe.loop  # adds `Learner.check_loop`
     return learn.check_loop(verbose=verbose)
 
-AUDIT_SUITES = {'data': ('recipe.data', _data_suite), 'pipeline': ('recipe.pipeline', _pipeline_suite), 'setup': ('recipe.setup', _setup_suite),
+AUDIT_SUITES = {'data': ('recipe.data', _data_suite), 'pipeline': ('recipe.pipeline', _pipeline_suite),
+                'setup': ('recipe.setup', _setup_suite),
                 'loop': ('recipe.loop', _loop_suite), 'preflight': ('recipe.baseline', _preflight_suite)}
 
 # %% ../nbs/90_cli.ipynb #548cd1e2
 def audit(learn:Learner=None, # the learner to audit; default: `digits_learner()`
           suites:list=None, # names from `AUDIT_SUITES`; default: all of them
           verbose:bool=True, # progress bars in a notebook, one line per check in a terminal
-          labels:bool=False # the data suite also looks for wrong labels (`check_label_issues`: trains the model once per fold)
+          # the data suite also looks for wrong labels (`check_label_issues`: trains the model once per fold)
+          labels:bool=False
          ) -> Report:
     "Run the recipe's automatic checks on `learn` and return one `Report`"
-    learn = digits_learner() if learn is None else learn   # built only when needed: building draws random numbers
+    # built only when needed: building draws random numbers
+    learn = digits_learner() if learn is None else learn
     suites = ifnone(suites, list(AUDIT_SUITES))
     bad = [s for s in suites if s not in AUDIT_SUITES]
     if bad: raise RecipeError(f"unknown suite(s) {bad}", f"choose from {list(AUDIT_SUITES)}")
@@ -79,8 +83,11 @@ def audit(self:Learner, suites:list=None, verbose:bool=True, labels:bool=False) 
 
 # %% ../nbs/90_cli.ipynb #193d3425
 def _import_file(path:Path):
-    "Import the Python file `path` as a module named after it, with its folder on `sys.path` for its own imports"
-    if not path.is_file(): raise RecipeError(f"no file {str(path)!r}", "pass the path of an existing Python file, e.g. train.py:make_learner")
+    """Import the Python file `path` as a module named after it, with its folder on `sys.path` for its own
+    imports"""
+    if not path.is_file():
+        raise RecipeError(f"no file {str(path)!r}",
+                          "pass the path of an existing Python file, e.g. train.py:make_learner")
     if str(path.parent.resolve()) not in sys.path: sys.path.insert(0, str(path.parent.resolve()))
     spec = importlib.util.spec_from_file_location(path.stem, path)
     mod = importlib.util.module_from_spec(spec)
@@ -89,20 +96,27 @@ def _import_file(path:Path):
     return mod
 
 def load_factory(spec:str):
-    "Import `'pkg.module:function'` or `'path/to/file.py:function'` and return the function, or raise a one-line `RecipeError`"
+    """Import `'pkg.module:function'` or `'path/to/file.py:function'` and return the function, or raise a
+    one-line `RecipeError`"""
     if not isinstance(spec, str) or spec.count(':') != 1 or not all(spec.split(':')):
-        raise RecipeError(f"--learner must look like 'package.module:function' or 'file.py:function', got {spec!r}",
-                          "pass the module path (or file) and the name of a zero-argument function returning a Learner")
+        raise RecipeError(f"--learner must look like 'package.module:function' or 'file.py:function', got "
+                          f"{spec!r}",
+                          "pass the module path (or file) and the name of a zero-argument function returning "
+                          "a Learner")
     mod_name, fn_name = spec.split(':')
-    if os.getcwd() not in sys.path: sys.path.insert(0, os.getcwd())  # so `recipe audit --learner train:make` finds ./train.py
-    try: mod = _import_file(Path(mod_name)) if mod_name.endswith('.py') or os.sep in mod_name else importlib.import_module(mod_name)
+    # so `recipe audit --learner train:make` finds ./train.py
+    if os.getcwd() not in sys.path: sys.path.insert(0, os.getcwd())
+    try:
+        mod = (_import_file(Path(mod_name)) if mod_name.endswith('.py') or os.sep in mod_name
+               else importlib.import_module(mod_name))
     except RecipeError: raise
     except Exception as e:
         raise RecipeError(f"cannot import {mod_name!r} ({type(e).__name__}: {e})".replace('\n', ' '),
                           "check the module path or file, and run recipe from the folder that contains it") from e
     fn = getattr(mod, fn_name, None)
     if not callable(fn):
-        raise RecipeError(f"{mod_name!r} has no function {fn_name!r}", f"pass one of its functions, e.g. {mod_name}:make_learner")
+        raise RecipeError(f"{mod_name!r} has no function {fn_name!r}",
+                          f"pass one of its functions, e.g. {mod_name}:make_learner")
     return fn
 
 def learner_from(spec:str) -> Learner:
@@ -121,20 +135,28 @@ def learner_from(spec:str) -> Learner:
 # %% ../nbs/90_cli.ipynb #ba1b4418
 def main(argv:list=None) -> int:
     "The `recipe` console command; returns the exit code (0 passed, 1 a check failed, 2 bad usage)"
-    p = argparse.ArgumentParser(prog='recipe', description="Checks from Karpathy's recipe for training neural nets, on a fastai Learner")
+    p = argparse.ArgumentParser(prog='recipe',
+                                description="Checks from Karpathy's recipe for training neural nets, on a "
+                                            "fastai Learner")
     sub = p.add_subparsers(dest='cmd', metavar='command')
     a = sub.add_parser('audit', help="run the recipe's automatic checks on a Learner and print the report")
-    a.add_argument('--learner', metavar='MODULE:FUNCTION', help="zero-argument factory returning a Learner, in a module or a file "
-                   "(pkg.train:make_learner or train.py:make_learner; default: a small classifier on scikit-learn's digits)")
+    a.add_argument('--learner', metavar='MODULE:FUNCTION',
+                   help="zero-argument factory returning a Learner, in a module or a file "
+                   "(pkg.train:make_learner or train.py:make_learner; default: a small classifier on "
+                   "scikit-learn's digits)")
     a.add_argument('--json', metavar='PATH', help='also write the report as JSON')
-    a.add_argument('--suites', nargs='+', metavar='SUITE', help=f"run only these suites, from {list(AUDIT_SUITES)}")
-    a.add_argument('--labels', action='store_true', help='also look for wrong training labels (trains the model once per fold)')
+    a.add_argument('--suites', nargs='+', metavar='SUITE',
+                   help=f"run only these suites, from {list(AUDIT_SUITES)}")
+    a.add_argument('--labels', action='store_true',
+                   help='also look for wrong training labels (trains the model once per fold)')
     a.add_argument('-q', '--quiet', action='store_true', help='print only the final table')
-    a.add_argument('--debug', action='store_true', help='print the traceback of an error, not just its one line')
+    a.add_argument('--debug', action='store_true',
+                   help='print the traceback of an error, not just its one line')
     try: args = p.parse_args(argv)
     except SystemExit as e: return int(e.code or 0)
     if args.cmd is None:
-        p.print_usage(sys.stderr); print("recipe: error: name a command, e.g. 'recipe audit'", file=sys.stderr)
+        p.print_usage(sys.stderr)
+        print("recipe: error: name a command, e.g. 'recipe audit'", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
     try:
@@ -145,7 +167,8 @@ def main(argv:list=None) -> int:
         print(f"recipe: error: {e}", file=sys.stderr)
         return 2
     # rows were printed as the checks finished: end with the count; with --quiet, print the whole table once
-    print(f"{rep}\n({time.perf_counter() - t0:.1f}s)" if args.quiet else f"\n{rep.title}: {rep.summary()} ({time.perf_counter() - t0:.1f}s)", flush=True)
+    print(f"{rep}\n({time.perf_counter() - t0:.1f}s)" if args.quiet
+          else f"\n{rep.title}: {rep.summary()} ({time.perf_counter() - t0:.1f}s)", flush=True)
     if args.json: rep.to_json(args.json)
     return 0 if rep.ok else 1
 

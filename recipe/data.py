@@ -29,16 +29,19 @@ _SPLITS = ('train', 'valid')
 def _check_dls(dls, splits=_SPLITS):
     "`dls` if it is a fastai `DataLoaders` with every split in `splits`, else a one-line `RecipeError`"
     if isinstance(dls, Learner):
-        raise RecipeError("expected fastai DataLoaders, got a Learner", "pass learn.dls, or call learn.inspect_data()")
+        raise RecipeError("expected fastai DataLoaders, got a Learner",
+                          "pass learn.dls, or call learn.inspect_data()")
     if not isinstance(dls, DataLoaders):
         raise RecipeError(f"expected fastai DataLoaders, got {type(dls).__name__}",
-                          "pass learn.dls, or DataLoaders built with Datasets.dataloaders or DataLoaders.from_dsets")
+                          "pass learn.dls, or DataLoaders built with Datasets.dataloaders or "
+                          "DataLoaders.from_dsets")
     for s in splits:
         if s not in _SPLITS: raise RecipeError(f"unknown split {s!r}", "use 'train' or 'valid'")
         i = _SPLITS.index(s)
         if len(dls.loaders) <= i or dls.loaders[i] is None:
             raise RecipeError(f"the DataLoaders have no {s} split",
-                              "pass DataLoaders with a training and a validation split, e.g. splitter=RandomSplitter(valid_pct=0.2)")
+                              "pass DataLoaders with a training and a validation split, e.g. "
+                              "splitter=RandomSplitter(valid_pct=0.2)")
         if not hasattr(dls.loaders[i], 'new'):
             raise RecipeError(f"the {s} loader is a {type(dls.loaders[i]).__name__}, not a fastai DataLoader",
                               "wrap the datasets with DataLoaders.from_dsets(train_ds, valid_ds)")
@@ -61,12 +64,13 @@ def eval_view(dl, # a fastai `DataLoader`, usually `dls.train`
     holders = _split_holders(dl.dataset)
     old, st = [h.split_idx for h in holders], random.getstate()
     try:
-        # `RandTransform`s have split_idx=0: with the dataset's split_idx at 1 (fastai's validation path), the item
-        # pipelines and, through `TfmdDL.before_iter`, the batch pipelines skip them
+        # `RandTransform`s have split_idx=0: with the dataset's split_idx at 1 (fastai's validation path), the
+        # item pipelines and, through `TfmdDL.before_iter`, the batch pipelines skip them
         for h in holders: h.split_idx = 1
         new = dl.new(shuffle=False, drop_last=False, **({} if bs is None else dict(bs=bs)))
         random.setstate(st)   # creating a fastai `DataLoader` draws from Python's RNG
-        # in the dataset's order, even where the loader sorts (fastai's `SortedDL` batches texts by length): positions are indices
+        # in the dataset's order, even where the loader sorts (fastai's `SortedDL` batches texts by length):
+        # positions are indices
         if getattr(new, 'indexed', False) and new.n is not None: new.get_idxs = lambda: list(range(new.n))
         yield new
     finally:
@@ -79,10 +83,12 @@ def _n_inp(dl):
 def _plain(o): return o.as_subclass(torch.Tensor) if isinstance(o, torch.Tensor) else o
 
 def _pad(dl):
-    "The padding index of fastai's text loaders (`Pad_Chunk` or `pad_input_chunk` in `before_batch`), else None"
+    """The padding index of fastai's text loaders (`Pad_Chunk` or `pad_input_chunk` in `before_batch`), else
+    None"""
     for f in getattr(getattr(dl, 'before_batch', None), 'fs', []):
         if hasattr(f, 'pad_idx'): return int(f.pad_idx)
-        if getattr(getattr(f, 'func', f), '__name__', '') == 'pad_input_chunk': return int(getattr(f, 'keywords', {}).get('pad_idx', 1))
+        if getattr(getattr(f, 'func', f), '__name__', '') == 'pad_input_chunk':
+            return int(getattr(f, 'keywords', {}).get('pad_idx', 1))
     return None
 
 def _is_stream(dl):
@@ -90,12 +96,14 @@ def _is_stream(dl):
     return any(c.__name__ == 'LMDataLoader' for c in type(dl).__mro__)
 
 def _classes(dls):
-    "Names of the target classes: the targets' vocab (the last one when the inputs have one too, as in text), or a mask's codes"
+    """Names of the target classes: the targets' vocab (the last one when the inputs have one too, as in
+    text), or a mask's codes"""
     try: v = dls.vocab
     except Exception: v = None
     if v is not None and len(v) and is_listy(v[-1]): v = v[-1]   # fastai's `get_c` reads it the same way
     if v is None:
-        for f in getattr(getattr(dls.train, 'after_item', None), 'fs', []):   # `MaskBlock(codes=...)` adds `AddMaskCodes`
+        # `MaskBlock(codes=...)` adds `AddMaskCodes`
+        for f in getattr(getattr(dls.train, 'after_item', None), 'fs', []):
             if getattr(f, 'codes', None) is not None: v = f.codes; break
     return None if v is None else list(v)
 
@@ -108,10 +116,12 @@ def _bits(x):
 
 def _fit_width(x, n):
     "`x` (bs, m) pooled or stretched to `n` columns, so items of another width still compare"
-    return x if x.shape[1] == n else F.adaptive_avg_pool1d(x[:, None], n)[:, 0] if x.shape[1] else x.new_zeros(len(x), n)
+    return (x if x.shape[1] == n else F.adaptive_avg_pool1d(x[:, None], n)[:, 0] if x.shape[1]
+            else x.new_zeros(len(x), n))
 
 def _view(xs, size=8, max_dim=4096, finite=False):
-    "A finer view of each item, as one vector: images pooled to at most `size`x`size` per channel, other inputs flat (at most `max_dim` numbers)"
+    """A finer view of each item, as one vector: images pooled to at most `size`x`size` per channel, other
+    inputs flat (at most `max_dim` numbers)"""
     parts = []
     for o in xs:
         o = o.float()
@@ -122,7 +132,8 @@ def _view(xs, size=8, max_dim=4096, finite=False):
     return _fit_width(x, max_dim) if x.shape[1] > max_dim else x
 
 def _scale(s):
-    "Per-column spread of a first batch, floored at a tenth of the typical column's, so a column that barely moves there does not dominate"
+    """Per-column spread of a first batch, floored at a tenth of the typical column's, so a column that barely
+    moves there does not dominate"""
     sd = s.std(0) if len(s) > 1 else torch.ones_like(s[0])
     ref = sd[sd > 0].median() if (sd > 0).any() else torch.ones((), device=s.device)
     return sd.clamp(min=0.1 * float(ref))
@@ -130,7 +141,8 @@ def _scale(s):
 class ItemHasher:
     "Exact hashes (128 bits) and 32-number sketches of a batch, where it lives; near hashes of sketches"
     def __init__(self,
-        dim:int=32, # numbers in each item's sketch, the random projection that near candidates are measured with
+        # numbers in each item's sketch, the random projection that near candidates are measured with
+        dim:int=32,
         sketch_size:int=8, # images are pooled to at most this side per channel before the projection
         n_tables:int=24, # near hashes per item; two items are near candidates when they agree on any one
         n_proj:int=8, # random directions each near hash rounds the sketch along
@@ -141,25 +153,30 @@ class ItemHasher:
         store_attr(); self.vmu = self.vsd = None; self.tabs = {}
 
     def _tab(self, i, n, k, device):
-        "Rows 0..n-1 of a fixed random int64 table numbered `i`: the same rows whatever `n`, so a sequence hashes alike in any width"
+        """Rows 0..n-1 of a fixed random int64 table numbered `i`: the same rows whatever `n`, so a sequence
+        hashes alike in any width"""
         key = (i, k, str(device))
         t = self.tabs.get(key, torch.zeros(0, k, dtype=torch.int64, device=device))
         while len(t) < n:   # grow in blocks of 4096 rows, each seeded by its position
             g = torch.Generator().manual_seed(self.seed + 7919 * i + 104729 * (len(t) // 4096 + 1) + k)
-            t = torch.cat([t, torch.randint(-2**62, 2**62, (4096, k), generator=g, dtype=torch.int64).to(device)])
+            t = torch.cat([t,
+                           torch.randint(-2**62, 2**62, (4096, k), generator=g, dtype=torch.int64).to(device)])
         self.tabs[key] = t
         return t[:n]
 
     def exact(self, xs, pad:int=None):
-        "(bs, 2) int64: a 128-bit hash of the bytes of each item's inputs, skipping the token `pad` in integer inputs (int64 arithmetic wraps around)"
+        """(bs, 2) int64: a 128-bit hash of the bytes of each item's inputs, skipping the token `pad` in
+        integer inputs (int64 arithmetic wraps around)"""
         h = 0
         for i, o in enumerate(xs):
             v = _bits(o)
             t = self._tab(i, v.shape[1], 2, v.device)
             if pad is not None and not o.is_floating_point():
-                keep = v != pad   # each token is weighted by its position among the tokens that are not padding
+                # each token is weighted by its position among the tokens that are not padding
+                keep = v != pad
                 t, v = t[(keep.cumsum(1) - 1).clamp(min=0)], v * keep
-                h = h + (v[..., None] * t).sum(1) + keep.sum(1, keepdim=True) * self._tab(1000 + i, 1, 2, v.device)
+                h = h + (v[..., None] * t).sum(1) + keep.sum(1, keepdim=True) * self._tab(1000 + i,
+                                                                                          1, 2, v.device)
             else: h = h + torch.stack([(v * t[:, 0]).sum(1), (v * t[:, 1]).sum(1)], 1)
         return h
 
@@ -176,7 +193,8 @@ class ItemHasher:
         return h if codes is None else h + codes[:, None]
 
     def sketch(self, xs, finite=False):
-        "(bs, dim) float32: a fixed random projection of each item's standardised finer view; distances between items survive it"
+        """(bs, dim) float32: a fixed random projection of each item's standardised finer view; distances
+        between items survive it"""
         v = _view(xs, self.sketch_size, finite=finite)
         if self.vmu is None:
             self.vmu, self.vsd = v.mean(0), _scale(v)
@@ -203,14 +221,17 @@ class _Rows:
         return None if self.a is None else self.a[:self.i]
 
 class _Moments:
-    "Running count, sum and sum of squares per unit (image channel, or feature) of one float input, and its range per position"
+    """Running count, sum and sum of squares per unit (image channel, or feature) of one float input, and its
+    range per position"""
     def __init__(self): self.cnt = self.s1 = self.s2 = self.lo = self.hi = None
     def add(self, o):
-        "Add a batch; return the mask of items holding a non-finite value (None when there are none) and the number of such values"
+        """Add a batch; return the mask of items holding a non-finite value (None when there are none) and the
+        number of such values"""
         x = (o.flatten(2) if o.ndim >= 3 else o.reshape(len(o), -1, 1)).float()   # (bs, units, positions)
         c1, c2 = x.sum(0, dtype=torch.float64), (x * x).sum(0, dtype=torch.float64)
         bad, n_bad = None, 0
-        if bool(torch.isfinite(c1).all() and torch.isfinite(c2).all()):   # a NaN or inf anywhere shows in the sums
+        # a NaN or inf anywhere shows in the sums
+        if bool(torch.isfinite(c1).all() and torch.isfinite(c2).all()):
             c0 = torch.full((x.shape[1],), len(x) * x.shape[2], dtype=torch.float64, device=x.device)
             mn, mx = torch.aminmax(x, dim=0)
         else:
@@ -224,7 +245,8 @@ class _Moments:
         else:
             if mn.shape != self.lo.shape:   # positions differ between batches: keep one range per unit
                 f = lambda t, op: op(t, 1, keepdim=True)
-                self.lo, self.hi, mn, mx = f(self.lo, torch.amin), f(self.hi, torch.amax), f(mn, torch.amin), f(mx, torch.amax)
+                self.lo, self.hi, mn, mx = (f(self.lo, torch.amin), f(self.hi, torch.amax), f(mn, torch.amin),
+                                            f(mx, torch.amax))
             self.cnt, self.s1, self.s2 = self.cnt + c0, self.s1 + c1, self.s2 + c2
             self.lo, self.hi = torch.minimum(self.lo, mn), torch.maximum(self.hi, mx)
         return bad, n_bad
@@ -232,19 +254,23 @@ class _Moments:
         c = self.cnt.clamp(min=1)
         mean = self.s1 / c
         std = (self.s2 / c - mean ** 2).clamp(min=0).sqrt()
-        return dict(mean=mean.cpu().numpy(), std=std.cpu().numpy(), pos_min=self.lo.cpu().numpy(), pos_max=self.hi.cpu().numpy())
+        return dict(mean=mean.cpu().numpy(), std=std.cpu().numpy(), pos_min=self.lo.cpu().numpy(),
+                    pos_max=self.hi.cpu().numpy())
 
 def _len(o):
     try: return len(o)
     except TypeError: return None
 
 class SplitScan:
-    "What one streaming pass over a split measured: per-input moments and ranges, targets, hashes and sketches"
+    """What one streaming pass over a split measured: per-input moments and ranges, targets, hashes and
+    sketches"""
     def __init__(self, name, dl, hasher, max_items=None, n_first=10, show=False):
         self.name,self.n_dataset,self.n_batches = name,_len(dl.dataset),_len(dl)
-        t0, n, self.n_inp, self.pad, self.stream = time.perf_counter(), 0, _n_inp(dl), _pad(dl), _is_stream(dl)
+        t0, n, self.n_inp, self.pad, self.stream = (time.perf_counter(), 0, _n_inp(dl), _pad(dl),
+                                                    _is_stream(dl))
         self.x_bad = self.x_bad_values = self.y_bad = 0
-        n_max = self.n_dataset if max_items is None or self.n_dataset is None else min(self.n_dataset, max_items)
+        n_max = (self.n_dataset if max_items is None or self.n_dataset is None
+                 else min(self.n_dataset, max_items))
         self.x_bad_idx, self.y_bad_idx = [], []
         rows = {k: _Rows(n_max) for k in ('y', 'y_range', 'exact', 'codes', 'sketch')}
         moments, counts, self.x_shapes, self.x_dtypes, self.y_dtype = None, None, None, None, None
@@ -262,9 +288,11 @@ class SplitScan:
                 for m, o in zip(moments, xs):
                     if m is None: continue
                     bi, nb = m.add(o)
-                    if bi is not None: bad, self.x_bad_values = bi if bad is None else bad | bi, self.x_bad_values + nb
+                    if bi is not None:
+                        bad, self.x_bad_values = bi if bad is None else bad | bi, self.x_bad_values + nb
                 if bad is not None:
-                    self.x_bad += int(bad.sum()); self.x_bad_idx += _first_true(bad, n, n_first - len(self.x_bad_idx))
+                    self.x_bad += int(bad.sum())
+                    self.x_bad_idx += _first_true(bad, n, n_first - len(self.x_bad_idx))
                 y = yb[0] if len(yb) == 1 else None
                 if y is not None:
                     self.y_dtype, yf = y.dtype, y.reshape(len(y), -1)
@@ -273,16 +301,20 @@ class SplitScan:
                         self.y_bad += int(ybad.sum())
                         self.y_bad_idx += _first_true(ybad, n, n_first - len(self.y_bad_idx))
                     if yf.shape[1] > 1 and not y.is_floating_point() and y.dtype != torch.bool:
-                        # one class index per pixel or token (a mask, the next tokens): counted, and each item's range kept
-                        rows['y_range'].add(torch.stack([yf.amin(1), yf.amax(1)], 1) if yf.numel() else yf.new_zeros(len(yf), 2))
+                        # one class index per pixel or token (a mask, the next tokens): counted, and each
+                        # item's range kept
+                        rows['y_range'].add(torch.stack([yf.amin(1), yf.amax(1)], 1) if yf.numel()
+                                            else yf.new_zeros(len(yf), 2))
                         v = yf[(yf >= 0) & (yf < 2**20)].long().flatten()
                         c = torch.bincount(v).cpu().numpy() if len(v) else np.zeros(0, np.int64)
-                        counts = c if counts is None else np.pad(counts, (0, max(0, len(c) - len(counts)))) + np.pad(c, (0, max(0, len(counts) - len(c))))
+                        counts = (c if counts is None
+                                  else np.pad(counts, (0, max(0, len(c) - len(counts)))) + np.pad(c, (0, max(0, len(counts) - len(c)))))
                     else: rows['y'].add(yf)
                 fl = [o for o in xs if o.is_floating_point()]
                 codes = [o for o in xs if not o.is_floating_point()]
                 rows['exact'].add(hasher.exact(xs, self.pad))
-                if fl:   # near copies are judged on the float inputs; integer inputs (codes) must match exactly
+                # near copies are judged on the float inputs; integer inputs (codes) must match exactly
+                if fl:
                     rows['sketch'].add(hasher.sketch(fl, bad is None))
                     if codes: rows['codes'].add(hasher.exact(codes, self.pad)[:, 0])
                 n += len(xs[0])
@@ -297,7 +329,8 @@ class SplitScan:
         cat = lambda k: np.concatenate([u[k] for u in fl]) if fl else None
         self.mean, self.std = cat('mean'), cat('std')   # per unit, over every float input
         if len(fl) == 1: self.pos_min, self.pos_max = fl[0]['pos_min'], fl[0]['pos_max']
-        else: self.pos_min, self.pos_max = (None, None) if not fl else (cat('lo')[:, None], cat('hi')[:, None])
+        else:
+            self.pos_min, self.pos_max = (None, None) if not fl else (cat('lo')[:, None], cat('hi')[:, None])
         self.seconds = time.perf_counter() - t0
 
     def _input(self, i, m, dl):
@@ -308,15 +341,18 @@ class SplitScan:
         u.update(m.result())
         u['lo'], u['hi'] = u['pos_min'].min(1), u['pos_max'].max(1)
         kind = 'channels' if len(shape) >= 2 else 'features'
-        names = getattr(dl.dataset, 'cont_names', None)   # a table's continuous columns (fastai's `TabularPandas`)
-        if kind == 'features' and names is not None and len(names) == len(u['mean']): kind, names = 'columns', list(names)
+        # a table's continuous columns (fastai's `TabularPandas`)
+        names = getattr(dl.dataset, 'cont_names', None)
+        if kind == 'features' and names is not None and len(names) == len(u['mean']):
+            kind, names = 'columns', list(names)
         else: names = [f"{kind[:-1]} {j}" for j in range(len(u['mean']))]
         return dict(u, kind=kind, names=names)
 
     @property
     def is_class(self):
         "Targets are one integer class index per item"
-        return self.y is not None and self.y.ndim == 1 and self.y_dtype is not None and not self.y_dtype.is_floating_point and self.y_dtype != torch.bool
+        return (self.y is not None and self.y.ndim == 1 and self.y_dtype is not None
+                and not self.y_dtype.is_floating_point and self.y_dtype != torch.bool)
     @property
     def is_dense(self):
         "Targets are integer class indices, one per pixel or token"
@@ -342,10 +378,12 @@ class DataScan:
     def seconds(self): return sum(s.seconds for s in self.splits.values())
     def groups(self):
         "Exact-duplicate group of every train item then every valid item, and the number of groups"
-        if 'groups' not in self._cache: self._cache['groups'] = _group_ids(np.concatenate([self.train.hashes, self.valid.hashes]))
+        if 'groups' not in self._cache:
+            self._cache['groups'] = _group_ids(np.concatenate([self.train.hashes, self.valid.hashes]))
         return self._cache['groups']
     def nn_distance(self, n_query:int=500, n_ref:int=20000):
-        "Median distance, in the sketch, from a sample of training items to the nearest other (not identical) training item"
+        """Median distance, in the sketch, from a sample of training items to the nearest other (not
+        identical) training item"""
         if 'nn' not in self._cache: self._cache['nn'] = _median_nn(self.train.sketch, n_query, n_ref)
         return self._cache['nn']
     def candidates(self):
@@ -374,15 +412,18 @@ def _group_ids(h):
 
 def _spread(n, k):
     "At most `k` positions spread evenly over `range(n)`"
-    return np.unique(np.linspace(0, n - 1, min(n, k)).round().astype(np.int64)) if n else np.zeros(0, np.int64)
+    return (np.unique(np.linspace(0, n - 1, min(n, k)).round().astype(np.int64)) if n
+            else np.zeros(0, np.int64))
 
 def _median_nn(s, n_query=500, n_ref=20000):
-    "Median distance from `n_query` rows of `s` to their nearest other row among `n_ref`, ignoring rows equal to the query"
+    """Median distance from `n_query` rows of `s` to their nearest other row among `n_ref`, ignoring rows
+    equal to the query"""
     if s is None or len(s) < 2: return math.nan
     q, r = torch.from_numpy(s[_spread(len(s), n_query)]), torch.from_numpy(s[_spread(len(s), n_ref)])
     best = []
     for c in q.split(256):
-        d = torch.cdist(c, r, compute_mode='donot_use_mm_for_euclid_dist')   # exact: the item itself comes out as 0
+        # exact: the item itself comes out as 0
+        d = torch.cdist(c, r, compute_mode='donot_use_mm_for_euclid_dist')
         best.append(torch.where(d > 0, d, math.inf).amin(1))
     b = torch.cat(best)
     b = b[torch.isfinite(b)]
@@ -457,9 +498,11 @@ def scan_data(dls:DataLoaders, # the data to scan
     "One streaming pass over each split, as the model sees the items in validation, feeding every data check"
     _check_dls(dls)
     hasher, rng = ifnone(hasher, ItemHasher()), rng_states()
-    # the per-batch work is a few memory-bound passes: on a shared CPU, waking more threads costs more than it saves
+    # the per-batch work is a few memory-bound passes: on a shared CPU, waking more threads costs more than it
+    # saves
     try:
-        with _torch_threads(threads): splits = {s: SplitScan(s, _dl(dls, s), hasher, max_items, show=verbose) for s in _SPLITS}
+        with _torch_threads(threads):
+            splits = {s: SplitScan(s, _dl(dls, s), hasher, max_items, show=verbose) for s in _SPLITS}
     finally: set_rng_states(rng)   # iterating a DataLoader draws from torch's RNG
     return DataScan(dls, splits, hasher)
 
@@ -472,12 +515,14 @@ def check_empty(dls:DataLoaders, scan:DataScan=None) -> Finding:
     "Fail when a split has no items or its DataLoader yields no batches"
     scan = _scan(dls, scan)
     rows = {s: dict(items=sc.n_items, batches=sc.n_batches) for s, sc in scan.splits.items()}
-    value = f"{' / '.join(str(r['items']) for r in rows.values())} items, {' / '.join(str(r['batches']) for r in rows.values())} batches (train / valid)"
+    value = (f"{' / '.join(str(r['items']) for r in rows.values())} items, "
+             f"{' / '.join(str(r['batches']) for r in rows.values())} batches (train / valid)")
     bad = [s for s, r in rows.items() if r['items'] == 0 or r['batches'] == 0]
     d = dict(rows, scan_seconds=round(scan.seconds, 3))
     if not bad: return Finding('empty', 'pass', value, '> 0 items and batches per split', details=d)
     return Finding('empty', 'fail', value, '> 0 items and batches per split', details=d,
-                   advice=f"{' and '.join(bad)} yields nothing: check the splitter, or lower bs / set drop_last=False")
+                   advice=f"{' and '.join(bad)} yields nothing: check the splitter, or lower bs / set "
+                          "drop_last=False")
 
 # %% ../nbs/01_data.ipynb #e44e9fd0
 def check_nan_inf(dls:DataLoaders, scan:DataScan=None) -> Finding:
@@ -487,9 +532,11 @@ def check_nan_inf(dls:DataLoaders, scan:DataScan=None) -> Finding:
                  bad_targets=sc.y_bad, first_targets=sc.y_bad_idx) for s, sc in scan.splits.items()}
     n = sum(r['bad_inputs'] + r['bad_targets'] for r in d.values())
     if n == 0: return Finding('nan_inf', 'pass', 0, 0, details=d)
-    where = '; '.join(f"{s} items {r['first_inputs'] or r['first_targets']}" for s, r in d.items() if r['bad_inputs'] + r['bad_targets'])
+    where = '; '.join(f"{s} items {r['first_inputs'] or r['first_targets']}" for s,
+                      r in d.items() if r['bad_inputs'] + r['bad_targets'])
     return Finding('nan_inf', 'fail', n, 0, details=d,
-                   advice=f"non-finite values in {where}: fix or drop those items (log of 0? division by 0? missing values?)")
+                   advice=f"non-finite values in {where}: fix or drop those items (log of 0? division by 0? "
+                          "missing values?)")
 
 # %% ../nbs/01_data.ipynb #ecda9dd5
 def _tables(sc):
@@ -497,32 +544,47 @@ def _tables(sc):
     return [dict(u, rms=np.sqrt(u['mean'] ** 2 + u['std'] ** 2)) for u in sc.inputs if u['float']]
 
 def check_input_scale(dls:DataLoaders, scan:DataScan=None,
-                      max_rms:float=10., # largest healthy root mean square of a channel, column or feature: 0-255 pixels or values in the thousands are far above
-                      min_rms:float=0.1 # smallest healthy root mean square of an image channel, a column, or a plain feature vector as a whole
+                      # largest healthy root mean square of a channel, column or feature: 0-255 pixels or
+                      # values in the thousands are far above
+                      max_rms:float=10.,
+                      # smallest healthy root mean square of an image channel, a column, or a plain feature
+                      # vector as a whole
+                      min_rms:float=0.1
                      ) -> Finding:
-    "Warn when an image channel, a continuous column or a feature is an order of magnitude too large, or an input too small"
+    """Warn when an image channel, a continuous column or a feature is an order of magnitude too large, or an
+    input too small"""
     sc = _scan(dls, scan).train
     fl = _tables(sc)
-    if not fl: return Finding('input_scale', 'skip', advice='the inputs are integer codes or token ids, which the model embeds: there is nothing to normalise')
+    if not fl:
+        return Finding('input_scale', 'skip',
+                       advice='the inputs are integer codes or token ids, which the model embeds: there is '
+                              'nothing to normalise')
     if sc.n_items == 0: return Finding('input_scale', 'skip', advice='no training items to measure')
     big, tiny = [], []
     for u in fl:
         big += [(u['names'][j], float(u['rms'][j])) for j in np.flatnonzero(u['rms'] > max_rms)]
         live = u['std'] > 0   # a unit that never changes is `constant_features`' business
-        if u['kind'] == 'features':   # a plain vector, maybe a flattened image whose border pixels are always blank: judged as a whole
+        # a plain vector, maybe a flattened image whose border pixels are always blank: judged as a whole
+        if u['kind'] == 'features':
             rms = float(np.sqrt((u['rms'][live] ** 2).mean())) if live.any() else math.inf
             if rms < min_rms: tiny.append((f"input {u['index']}", rms))
-        else: tiny += [(u['names'][j], float(u['rms'][j])) for j in np.flatnonzero(live & (u['rms'] < min_rms))]
+        else:
+            tiny += [(u['names'][j], float(u['rms'][j])) for j in np.flatnonzero(live & (u['rms'] < min_rms))]
     m, s = np.concatenate([u['mean'] for u in fl]), np.concatenate([u['std'] for u in fl])
     kind = fl[0]['kind'] if len({u['kind'] for u in fl}) == 1 else 'units'
     value = (f"mean {m[0]:.3g}, std {s[0]:.3g}" if len(m) == 1 else
-             f"mean in [{m.min():.3g}, {m.max():.3g}], std in [{s.min():.3g}, {s.max():.3g}] over {len(m)} {kind}")
+             f"mean in [{m.min():.3g}, {m.max():.3g}], std in [{s.min():.3g}, {s.max():.3g}] over {len(m)} "
+             f"{kind}")
     expected = f"rms in [{min_rms:g}, {max_rms:g}]"
-    d = dict(mean=m, std=s, rms=np.concatenate([u['rms'] for u in fl]), names=sum([u['names'] for u in fl], []),
+    d = dict(mean=m, std=s, rms=np.concatenate([u['rms'] for u in fl]),
+             names=sum([u['names'] for u in fl], []),
              too_large=[n for n, _ in big], too_small=[n for n, _ in tiny])
     if not big and not tiny: return Finding('input_scale', 'pass', value, expected, details=d)
-    fix = 'add Normalize to the procs' if any(u['kind'] == 'columns' for u in fl) else 'add Normalize to the batch transforms (Normalize.from_stats(mean, std))'
-    msgs = ([f"{len(big)} too large ({', '.join(f'{n} rms {v:.3g}' for n, v in big[:3])}{', ...' if len(big) > 3 else ''})"] if big else []) + \
+    fix = ('add Normalize to the procs' if any(u['kind'] == 'columns' for u in fl)
+           else 'add Normalize to the batch transforms (Normalize.from_stats(mean, std))')
+    msgs = ([f"{len(big)} too large "
+             f"({', '.join(f'{n} rms {v:.3g}' for n, v in big[:3])}{', ...' if len(big) > 3 else ''})"]
+             if big else []) + \
            ([f"{len(tiny)} too small ({', '.join(f'{n} rms {v:.2g}' for n, v in tiny[:3])})"] if tiny else [])
     return Finding('input_scale', 'warn', value, expected, details=d,
                    advice=f"{'; '.join(msgs)}: {fix}, or check how the values were scaled")
@@ -532,28 +594,34 @@ def check_constant_features(dls:DataLoaders, scan:DataScan=None) -> Finding:
     "Warn on image channels, table columns or features that take a single value over the whole training set"
     sc = _scan(dls, scan).train
     fl = [u for u in sc.inputs if u['float']]
-    if not fl: return Finding('constant_features', 'skip', advice='the inputs are integer codes or token ids: nothing to measure')
+    if not fl:
+        return Finding('constant_features', 'skip',
+                       advice='the inputs are integer codes or token ids: nothing to measure')
     if sc.n_items == 0: return Finding('constant_features', 'skip', advice='no training items to measure')
     const, names, n_blank, off = [], [], 0, 0
     for u in fl:
         c = u['lo'] == u['hi']
         if u['kind'] == 'features' and not c.all():
-            # in a plain vector that is a flattened image, a pixel that never leaves the image's darkest (or brightest) value is a
-            # blank border, not a broken feature; a feature stuck anywhere else is
+            # in a plain vector that is a flattened image, a pixel that never leaves the image's darkest (or
+            # brightest) value is a blank border, not a broken feature; a feature stuck anywhere else is
             blank = c & ((u['lo'] == u['lo'][~c].min()) | (u['lo'] == u['hi'][~c].max()))
             c, n_blank = c & ~blank, n_blank + int(blank.sum())
         const += (np.flatnonzero(c) + off).tolist(); names += [u['names'][j] for j in np.flatnonzero(c)]
         off += len(c)
     kind = fl[0]['kind'] if len({u['kind'] for u in fl}) == 1 else 'units'
-    d = dict(constant=np.array(const[:50], dtype=np.int64), names=names[:50], n_constant=len(const), kind=kind, blank=n_blank,
+    d = dict(constant=np.array(const[:50], dtype=np.int64), names=names[:50], n_constant=len(const),
+             kind=kind, blank=n_blank,
              constant_positions=int(sum((u['pos_min'] == u['pos_max']).sum() for u in fl)))
     if not const: return Finding('constant_features', 'pass', 0, 0, details=d)
     return Finding('constant_features', 'warn', len(const), 0, details=d,
-                   advice=f"never changes: {', '.join(map(str, names[:8]))}{', ...' if len(names) > 8 else ''}; a constant carries no information: drop it or check how it is built")
+                   advice=f"never changes: "
+                          f"{', '.join(map(str, names[:8]))}{', ...' if len(names) > 8 else ''}; a constant "
+                          "carries no information: drop it or check how it is built")
 
 # %% ../nbs/01_data.ipynb #76363385
 def _n_classes(scan, n_out=None):
-    "Number of classes: the targets' vocab (or a mask's codes), else the model's outputs, else the largest label seen plus one"
+    """Number of classes: the targets' vocab (or a mask's codes), else the model's outputs, else the largest
+    label seen plus one"""
     if scan.classes is not None: return len(scan.classes)
     if n_out is not None: return n_out
     hi = [sc.y.max(initial=-1) for sc in scan.splits.values() if sc.is_class] + \
@@ -563,24 +631,34 @@ def _n_classes(scan, n_out=None):
 def _counts(sc, k):
     "Items (or pixels, or tokens) of each class in [0, k) of a split"
     if sc.is_dense: c = sc.y_counts if sc.y_counts is not None else np.zeros(0, np.int64)
-    else: c = np.bincount(sc.y[(sc.y >= 0) & (sc.y < k)].astype(np.int64), minlength=k)   # out-of-range labels are `label_range`'s business
+    # out-of-range labels are `label_range`'s business
+    else: c = np.bincount(sc.y[(sc.y >= 0) & (sc.y < k)].astype(np.int64), minlength=k)
     return np.pad(c, (0, max(0, k - len(c))))[:k]
 
 _STREAM = "language-model items are windows cut from one stream of text, not documents"
 
 def check_class_balance(dls:DataLoaders, scan:DataScan=None,
-                        max_ratio:float=10., # largest healthy ratio between the most and the least frequent class
+                        # largest healthy ratio between the most and the least frequent class
+                        max_ratio:float=10.,
                         n_out:int=None, # number of classes the model predicts, when there is no vocab
-                        pred_prior=None, # the model's mean predicted probability of each class, e.g. from `learn.inspect_data()`
-                        class_weights=None # the loss's weight per class (`CrossEntropyLossFlat(weight=...)`), e.g. from `learn.inspect_data()`
+                        # the model's mean predicted probability of each class, e.g. from
+                        # `learn.inspect_data()`
+                        pred_prior=None,
+                        # the loss's weight per class (`CrossEntropyLossFlat(weight=...)`), e.g. from
+                        # `learn.inspect_data()`
+                        class_weights=None
                        ) -> Finding:
-    "Counts per class in each split; warn on strong imbalance the model does not expect, and on classes missing from a split"
+    """Counts per class in each split; warn on strong imbalance the model does not expect, and on classes
+    missing from a split"""
     scan = _scan(dls, scan)
     tr, va = scan.train, scan.valid
-    if scan.stream: return Finding('class_balance', 'skip', advice=f"{_STREAM}: the next tokens are as frequent as the language makes them")
+    if scan.stream:
+        return Finding('class_balance', 'skip',
+                       advice=f"{_STREAM}: the next tokens are as frequent as the language makes them")
     dense = tr.is_dense and va.is_dense
     if not (dense or (tr.is_class and va.is_class)):
-        return Finding('class_balance', 'skip', advice='targets are not class indices (regression or multi-label)')
+        return Finding('class_balance', 'skip',
+                       advice='targets are not class indices (regression or multi-label)')
     k = _n_classes(scan, n_out)
     ctr, cva = _counts(tr, k), _counts(va, k)
     p = ctr / max(ctr.sum(), 1)
@@ -589,29 +667,41 @@ def check_class_balance(dls:DataLoaders, scan:DataScan=None,
     ratio = float(ctr.max() / ctr[ctr > 0].min()) if ctr.any() else math.inf
     only_tr, only_va = np.flatnonzero((ctr > 0) & (cva == 0)), np.flatnonzero((cva > 0) & (ctr == 0))
     pred = None if pred_prior is None else np.asarray(pred_prior, dtype=np.float64)
-    # the fix for imbalance is a last layer whose bias gives the prior: a model that already predicts it (within 2x) needs nothing
-    matched = pred is not None and len(pred) == k and bool((np.abs(np.log(pred[p > 0] / p[p > 0])) <= math.log(2)).all())
-    # ...and so does a loss whose class weights even out the classes' shares of it (within 2x): the usual inverse frequencies
+    # the fix for imbalance is a last layer whose bias gives the prior: a model that already predicts it
+    # (within 2x) needs nothing
+    matched = (pred is not None and len(pred) == k
+               and bool((np.abs(np.log(pred[p > 0] / p[p > 0])) <= math.log(2)).all()))
+    # ...and so does a loss whose class weights even out the classes' shares of it (within 2x): the usual
+    # inverse frequencies
     w = None if class_weights is None else np.asarray(class_weights, dtype=np.float64)
     if w is not None and len(w) == k and (p > 0).sum() > 1:
         pw = (p * w)[p > 0]
         matched = matched or bool(pw.max() <= 2 * pw.min())
-    d = dict(train=ctr, valid=cva, prior_entropy=entropy, uniform_entropy=math.log(k) if k else math.nan, only_train=only_tr, only_valid=only_va,
-             vocab=scan.classes, per='pixel or token' if dense else 'item', pred_prior=pred, prior_matched=matched)
+    d = dict(train=ctr, valid=cva, prior_entropy=entropy, uniform_entropy=math.log(k) if k else math.nan,
+             only_train=only_tr, only_valid=only_va,
+             vocab=scan.classes, per='pixel or token' if dense else 'item', pred_prior=pred,
+             prior_matched=matched)
     msgs = []
     if ratio > max_ratio and not dense and not matched:
-        msgs.append(f"classes are imbalanced {ratio:.3g}:1: init the last layer's bias to log(prior) and watch per-class metrics")
+        msgs.append(f"classes are imbalanced {ratio:.3g}:1: init the last layer's bias to log(prior) and "
+                    "watch per-class metrics")
     if len(only_va): msgs.append(f"classes {only_va.tolist()} are in valid but never in train")
-    if len(only_tr): msgs.append(f"classes {only_tr.tolist()} are in train but never in valid: they are never evaluated")
-    expected = 'every class in both splits' if dense else f"<= {max_ratio:g}" + (" or the prior predicted" if pred is not None else '')
+    if len(only_tr):
+        msgs.append(f"classes {only_tr.tolist()} are in train but never in valid: they are never evaluated")
+    expected = ('every class in both splits' if dense
+                else f"<= {max_ratio:g}" + (" or the prior predicted" if pred is not None else ''))
     return Finding('class_balance', 'warn' if msgs else 'pass', ratio, expected, '; '.join(msgs), d)
 
 # %% ../nbs/01_data.ipynb #39f3443f
 def check_label_range(dls:DataLoaders, scan:DataScan=None,
-                      n_out:int=None, # outputs of the model per item (or per pixel or token), e.g. from `learn.inspect_data()`
-                      loss:str=None # loss kind ('ce', 'bce', 'mse', 'l1') or a loss function, to check the targets' dtype
+                      # outputs of the model per item (or per pixel or token), e.g. from
+                      # `learn.inspect_data()`
+                      n_out:int=None,
+                      # loss kind ('ce', 'bce', 'mse', 'l1') or a loss function, to check the targets' dtype
+                      loss:str=None
                      ) -> Finding:
-    "Fail on class indices outside the classes or the model's outputs, and on targets of the wrong dtype for the loss"
+    """Fail on class indices outside the classes or the model's outputs, and on targets of the wrong dtype for
+    the loss"""
     scan = _scan(dls, scan)
     if loss is not None and not isinstance(loss, str): loss = loss_kind(loss)
     if scan.train.is_dense: return _dense_range(scan, n_out, loss)
@@ -621,37 +711,52 @@ def check_label_range(dls:DataLoaders, scan:DataScan=None,
     lo, hi = (float(fin.min()), float(fin.max())) if len(fin) else (math.nan, math.nan)
     fail = lambda msg, exp=None, **d: Finding('label_range', 'fail', (lo, hi), exp, msg, d)
     if not scan.train.is_class:
-        if loss == 'ce': return fail("targets are floats but the loss is cross-entropy: pass class indices (Categorize) or use a regression loss")
-        if loss == 'bce' and (lo < 0 or hi > 1): return fail("binary cross-entropy needs targets in [0, 1]", (0, 1))
-        return Finding('label_range', 'pass', (lo, hi), 'finite floats', details=dict(mean=float(np.mean([y.mean() for y in ys]))))
+        if loss == 'ce':
+            return fail("targets are floats but the loss is cross-entropy: pass class indices (Categorize) "
+                        "or use a regression loss")
+        if loss == 'bce' and (lo < 0 or hi > 1):
+            return fail("binary cross-entropy needs targets in [0, 1]", (0, 1))
+        return Finding('label_range', 'pass', (lo, hi), 'finite floats',
+                       details=dict(mean=float(np.mean([y.mean() for y in ys]))))
     k = _n_classes(scan, n_out)
     exp = (0, k - 1)
-    if loss in ('mse', 'l1'): return fail(f"targets are class indices but the loss is {loss}: use CrossEntropyLossFlat, or float targets", exp)
+    if loss in ('mse', 'l1'):
+        return fail(f"targets are class indices but the loss is {loss}: use CrossEntropyLossFlat, or float "
+                    "targets", exp)
     if scan.classes is not None and n_out is not None and n_out != k and loss != 'bce':
-        return fail(f"the model has {n_out} outputs but the vocab has {k} classes: set the last layer's out_features to {k}", exp)
+        return fail(f"the model has {n_out} outputs but the vocab has {k} classes: set the last layer's "
+                    f"out_features to {k}", exp)
     bad = {s: np.flatnonzero((sc.y < 0) | (sc.y >= k))[:10] for s, sc in scan.splits.items()}
     n_bad = {s: int(((sc.y < 0) | (sc.y >= k)).sum()) for s, sc in scan.splits.items()}
     if sum(n_bad.values()):
         return fail(f"{sum(n_bad.values())} labels outside [0, {k - 1}], e.g. " +
-                    ', '.join(f"{s} items {b[:5].tolist()}" for s, b in bad.items() if len(b)) + ": fix the labels or the number of classes",
+                    ', '.join(f"{s} items {b[:5].tolist()}" for s, b in bad.items()
+                              if len(b)) + ": fix the labels or the number of classes",
                     exp, bad=bad, n_bad=n_bad)
     return Finding('label_range', 'pass', (lo, hi), exp, details=dict(n_classes=k))
 
 def _dense_range(scan, n_out, loss):
-    "`check_label_range` for a class index per pixel or token: each item's smallest and largest index against the classes"
-    rs = {s: sc.y_range if sc.y_range is not None else np.zeros((0, 2), np.int64) for s, sc in scan.splits.items()}
+    """`check_label_range` for a class index per pixel or token: each item's smallest and largest index
+    against the classes"""
+    rs = {s: sc.y_range if sc.y_range is not None else np.zeros((0, 2), np.int64) for s,
+          sc in scan.splits.items()}
     lo = float(min((r[:, 0].min() for r in rs.values() if len(r)), default=math.nan))
     hi = float(max((r[:, 1].max() for r in rs.values() if len(r)), default=math.nan))
     k = _n_classes(scan, n_out)
     exp = (0, k - 1)
     fail = lambda msg, **d: Finding('label_range', 'fail', (lo, hi), exp, msg, d)
-    if loss in ('mse', 'l1'): return fail(f"targets are class indices (one per pixel or token) but the loss is {loss}: use CrossEntropyLossFlat(axis=1), or float targets")
+    if loss in ('mse', 'l1'):
+        return fail(f"targets are class indices (one per pixel or token) but the loss is {loss}: use "
+                    "CrossEntropyLossFlat(axis=1), or float targets")
     if scan.classes is not None and n_out is not None and n_out != k and loss != 'bce':
-        return fail(f"the model has {n_out} outputs per pixel or token but there are {k} classes: make its last layer produce {k}")
+        return fail(f"the model has {n_out} outputs per pixel or token but there are {k} classes: make its "
+                    f"last layer produce {k}")
     bad = {s: np.flatnonzero((r[:, 0] < 0) | (r[:, 1] >= k)) for s, r in rs.items()}
     if sum(len(b) for b in bad.values()):
-        return fail(f"{sum(len(b) for b in bad.values())} items hold class indices outside [0, {k - 1}], e.g. " +
-                    ', '.join(f"{s} items {b[:5].tolist()}" for s, b in bad.items() if len(b)) + ": fix the masks or the codes",
+        return fail(f"{sum(len(b) for b in bad.values())} items hold class indices outside [0, {k - 1}], "
+                    "e.g. " +
+                    ', '.join(f"{s} items {b[:5].tolist()}" for s, b in bad.items()
+                              if len(b)) + ": fix the masks or the codes",
                     bad={s: b[:10] for s, b in bad.items()}, n_bad={s: len(b) for s, b in bad.items()})
     return Finding('label_range', 'pass', (lo, hi), exp, details=dict(n_classes=k, per='pixel or token'))
 
@@ -670,7 +775,8 @@ def _groups_of(ids, k=5, size=5):
     return res
 
 def _first_in(inv, ng, lo, hi):
-    "The first row (counted from `lo`) of each group among rows [lo, hi) of `inv`; -1 for groups with none there"
+    """The first row (counted from `lo`) of each group among rows [lo, hi) of `inv`; -1 for groups with none
+    there"""
     f = np.full(ng, -1)
     f[inv[lo:hi][::-1]] = np.arange(hi - lo)[::-1]
     return f
@@ -693,7 +799,8 @@ def _dups_in(scan, lo, hi, near):
     p, r = p[m], r[m]
     e = p[r < near]
     # inputs linked by near pairs, transitively: k distinct inputs in a linked set are k-1 near copies
-    _, lab = connected_components(coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(ng, ng)), directed=False)
+    _, lab = connected_components(coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(ng, ng)),
+                                  directed=False)
     comp = lab[inv]
     per_comp = np.bincount(lab[np.unique(inv)], minlength=ng)
     n_near = int(np.clip(per_comp - 1, 0, None).sum())
@@ -701,7 +808,8 @@ def _dups_in(scan, lo, hi, near):
     lead = np.zeros(len(comp), bool); lead[np.unique(comp, return_index=True)[1]] = True
     near_idx = np.flatnonzero((per_comp[comp] > 1) & ~lead & ~copies)   # each input of a linked set but one
     o = np.argsort(r, kind='stable'); o = o[r[o] >= near]
-    closest = [(tuple(sorted((int(first[a]), int(first[b])))), float(v)) for (a, b), v in zip(p[o[:20]], r[o[:20]])]
+    closest = [(tuple(sorted((int(first[a]), int(first[b])))), float(v)) for (a, b),
+               v in zip(p[o[:20]], r[o[:20]])]
     return (int(copies.sum()), n_near, _groups_of(inv), near_groups, np.flatnonzero(copies), closest,
             near_idx, np.sort(first[e], 1))
 
@@ -709,9 +817,12 @@ def check_duplicates(dls:DataLoaders, scan:DataScan=None,
                      near:float=0.45, # near copies: closer than this times either's distance to others
                      max_examples:int=5 # example groups kept in the details
                     ) -> Finding:
-    "Warn on exact (same bytes) and near (far closer than items usually are to each other) duplicate inputs within the training set"
+    """Warn on exact (same bytes) and near (far closer than items usually are to each other) duplicate inputs
+    within the training set"""
     scan = _scan(dls, scan)
-    if scan.stream: return Finding('duplicates', 'skip', advice=f"{_STREAM}: de-duplicate the texts before building the loaders")
+    if scan.stream:
+        return Finding('duplicates', 'skip',
+                       advice=f"{_STREAM}: de-duplicate the texts before building the loaders")
     ntr, nva = scan.train.n_items, scan.valid.n_items
     ex, nr, ex_g, nr_g, copies, closest, near_idx, near_pairs = _dups_in(scan, 0, ntr, near)
     vex, vnr, *_ = _dups_in(scan, ntr, ntr + nva, near)
@@ -720,11 +831,14 @@ def check_duplicates(dls:DataLoaders, scan:DataScan=None,
              near_pairs=near_pairs[:_MAX_IDX], exact_groups=ex_g[:max_examples],
              near_groups=nr_g[:max_examples],
              valid_exact=vex, valid_near=vnr or 0, pairs=pairs, nn_distance=scan.nn_distance(),
-             closest=[(('train', i), ('train', j)) for (i, j), _ in closest[:max_examples]], closest_ratio=[v for _, v in closest[:max_examples]])
-    value, exp = (f"{ex} exact, {nr} near of {ntr}", '0 exact, 0 near') if nr is not None else (f"{ex} exact of {ntr} (integer inputs)", '0 exact')
+             closest=[(('train', i), ('train', j)) for (i, j), _ in closest[:max_examples]],
+             closest_ratio=[v for _, v in closest[:max_examples]])
+    value, exp = ((f"{ex} exact, {nr} near of {ntr}", '0 exact, 0 near') if nr is not None
+                  else (f"{ex} exact of {ntr} (integer inputs)", '0 exact'))
     if ex + (nr or 0) == 0: return Finding('duplicates', 'pass', value, exp, details=d)
     return Finding('duplicates', 'warn', value, exp, details=d,
-                   advice=f"duplicates weigh some items more and inflate training metrics: look at them (show_pairs) and drop the copies")
+                   advice=f"duplicates weigh some items more and inflate training metrics: look at them "
+                          "(show_pairs) and drop the copies")
 
 # %% ../nbs/01_data.ipynb #291568c2
 def check_leakage(dls:DataLoaders, scan:DataScan=None,
@@ -733,7 +847,9 @@ def check_leakage(dls:DataLoaders, scan:DataScan=None,
                  ) -> Finding:
     "Fail when validation inputs also appear exactly in the training set; warn when they appear nearly"
     scan = _scan(dls, scan)
-    if scan.stream: return Finding('leakage', 'skip', advice=f"{_STREAM}: make sure no text is in both splits before building the loaders")
+    if scan.stream:
+        return Finding('leakage', 'skip',
+                       advice=f"{_STREAM}: make sure no text is in both splits before building the loaders")
     inv, ng = scan.groups()
     ntr, nva = scan.train.n_items, scan.valid.n_items
     first_tr, first_va = _first_in(inv, ng, 0, ntr), _first_in(inv, ng, ntr, ntr + nva)
@@ -752,19 +868,23 @@ def check_leakage(dls:DataLoaders, scan:DataScan=None,
         near_partner = dict(zip(p[best, 1].tolist(), first_tr[p[best, 0]].tolist()))
         near_idx = np.flatnonzero(np.isin(inv[ntr:], p[best, 1]))
         o = np.argsort(r, kind='stable'); o = o[r[o] >= near][:max_examples]
-        closest = [((('valid', int(first_va[p[i, 1]])), ('train', int(first_tr[p[i, 0]]))), float(r[i])) for i in o]
+        closest = [((('valid', int(first_va[p[i, 1]])), ('train', int(first_tr[p[i, 0]]))), float(r[i]))
+                   for i in o]
     pairs = ([(('valid', int(i)), ('train', int(partner[i]))) for i in exact[:max_examples]] +
              [(('valid', int(i)), ('train', near_partner[int(inv[ntr + i])])) for i in near_idx[:max(0, max_examples - len(exact))]])
     near_pairs = np.array([[i, near_partner[int(inv[ntr + i])]] for i in near_idx[:_MAX_IDX].tolist()], int)
     d = dict(exact=len(exact), near=len(near_idx), exact_idx=exact[:_MAX_IDX], near_idx=near_idx[:_MAX_IDX],
              near_pairs=near_pairs.reshape(-1, 2), pairs=pairs,
-             nn_distance=scan.nn_distance(), closest=[c for c, _ in closest], closest_ratio=[v for _, v in closest])
+             nn_distance=scan.nn_distance(), closest=[c for c, _ in closest],
+             closest_ratio=[v for _, v in closest])
     value, exp = f"{len(exact)} exact, {len(near_idx)} near of {nva} valid items", '0 exact, 0 near'
     if c is None: value, exp = f"{len(exact)} exact of {nva} valid items (integer inputs)", '0 exact'
     if len(exact): return Finding('leakage', 'fail', value, exp, details=d,
-                                  advice=f"valid items {exact[:5].tolist()} are copies of training items: the validation score is inflated; de-duplicate before splitting")
+                                  advice=f"valid items {exact[:5].tolist()} are copies of training items: "
+                                         "the validation score is inflated; de-duplicate before splitting")
     if len(near_idx): return Finding('leakage', 'warn', value, exp, details=d,
-                                     advice=f"valid items {near_idx[:5].tolist()} are near copies of training items: look at them (show_pairs)")
+                                     advice=f"valid items {near_idx[:5].tolist()} are near copies of "
+                                            "training items: look at them (show_pairs)")
     return Finding('leakage', 'pass', value, exp, details=d)
 
 # %% ../nbs/01_data.ipynb #d3e71602
@@ -774,7 +894,9 @@ def check_label_conflicts(dls:DataLoaders, scan:DataScan=None,
     "Fail when identical inputs (in either split) carry different class labels"
     scan = _scan(dls, scan)
     if not (scan.train.is_class and scan.valid.is_class):
-        return Finding('label_conflicts', 'skip', advice='targets are not one class index per item: conflicts are defined for classification')
+        return Finding('label_conflicts', 'skip',
+                       advice='targets are not one class index per item: conflicts are defined for '
+                              'classification')
     inv, ng = scan.groups()
     y = np.concatenate([scan.train.y, scan.valid.y]).astype(np.int64)
     lo, hi = np.full(ng, np.iinfo(np.int64).max), np.full(ng, np.iinfo(np.int64).min)
@@ -788,10 +910,12 @@ def check_label_conflicts(dls:DataLoaders, scan:DataScan=None,
              pairs=[(e[0][:2], e[1][:2]) for e in examples])
     if len(bad) == 0: return Finding('label_conflicts', 'pass', 0, 0, details=d)
     return Finding('label_conflicts', 'fail', len(bad), 0, details=d,
-                   advice=f"{len(bad)} inputs appear with different labels ({n_items} items), e.g. {examples[0]}: fix the labels or drop the copies")
+                   advice=f"{len(bad)} inputs appear with different labels ({n_items} items), e.g. "
+                          f"{examples[0]}: fix the labels or drop the copies")
 
 # %% ../nbs/01_data.ipynb #c6db8992
-_CHECKS = dict(empty=check_empty, nan_inf=check_nan_inf, input_scale=check_input_scale, constant_features=check_constant_features,
+_CHECKS = dict(empty=check_empty, nan_inf=check_nan_inf, input_scale=check_input_scale,
+               constant_features=check_constant_features,
                class_balance=check_class_balance, label_range=check_label_range, duplicates=check_duplicates,
                leakage=check_leakage, label_conflicts=check_label_conflicts)
 
@@ -799,19 +923,26 @@ def inspect_data(dls:DataLoaders, # the data to inspect, e.g. `learn.dls`
                  max_items:int=None, # read at most this many items of each split (the first ones)
                  n_out:int=None, # outputs of the model, to check class indices against
                  loss=None, # loss kind or function, to check the targets' dtype
-                 pred_prior=None, # the model's mean predicted probability per class, so an imbalance it already predicts passes
+                 # the model's mean predicted probability per class, so an imbalance it already predicts
+                 # passes
+                 pred_prior=None,
                  class_weights=None, # the loss's weight per class, so an imbalance they balance passes
                  verbose:bool=True, # progress bars in a notebook, one line per check in a terminal
-                 labels:bool=False # look for wrong labels too: that needs the learner (`learn.inspect_data(labels=True)`)
+                 # look for wrong labels too: that needs the learner (`learn.inspect_data(labels=True)`)
+                 labels:bool=False
                 ) -> Report:
     "Every data check of the recipe's first step, from one streaming pass per split, as a `Report`"
-    if labels: raise RecipeError("labels=True trains the model to find wrong labels, and DataLoaders have none",
+    if labels:
+        raise RecipeError("labels=True trains the model to find wrong labels, and DataLoaders have none",
                                  "call it on the learner: learn.inspect_data(labels=True)")
     scan = scan_data(dls, max_items, verbose=verbose)
-    extra = dict(class_balance=dict(n_out=n_out, pred_prior=pred_prior, class_weights=class_weights), label_range=dict(n_out=n_out, loss=loss))
+    extra = dict(class_balance=dict(n_out=n_out, pred_prior=pred_prior, class_weights=class_weights),
+                 label_range=dict(n_out=n_out, loss=loss))
     checks = {k: partial(f, dls, scan, **extra.get(k, {})) for k, f in _CHECKS.items()}
     if scan.train.n_items == 0 or scan.valid.n_items == 0:   # nothing to measure: say so, once
-        checks = dict(empty=checks['empty'], **{k: partial(Finding, k, 'skip', advice='a split is empty') for k in list(_CHECKS)[1:]})
+        checks = dict(empty=checks['empty'],
+                      **{k: partial(Finding, k, 'skip', advice='a split is empty')
+                         for k in list(_CHECKS)[1:]})
     return run_checks(checks, title='inspect_data', verbose=verbose)
 
 # %% ../nbs/01_data.ipynb #f8ec4a9b
@@ -821,22 +952,26 @@ def _forward(learn, xs):
     return out[0] if isinstance(out, (tuple, list)) else out
 
 def _class_axis(learn, out):
-    "The axis of `out` that holds the classes: the loss's `axis` (fastai's flattened losses), else 1 for (N, C, ...) and -1 for (N, C)"
+    """The axis of `out` that holds the classes: the loss's `axis` (fastai's flattened losses), else 1 for (N,
+    C, ...) and -1 for (N, C)"""
     return getattr(learn.loss_func, 'axis', 1 if out.ndim > 2 else -1)
 
 def _class_weights(loss_func):
     "The per-class weights of a cross-entropy loss (`weight=`), as a NumPy array, else None"
     w = getattr(getattr(loss_func, 'func', loss_func), 'weight', None)
-    return w.detach().float().cpu().numpy() if isinstance(w, torch.Tensor) and w.ndim == 1 and (w > 0).all() else None
+    return (w.detach().float().cpu().numpy() if isinstance(w, torch.Tensor) and w.ndim == 1 and (w > 0).all()
+            else None)
 
 def _model_view(learn, max_items:int=128):
-    "The model's outputs per item (or pixel, or token) from the first validation batch and, for one class per item under cross-entropy, its mean predicted probability of each class over up to `max_items` items"
+    """The model's outputs per item (or pixel, or token) from the first validation batch and, for one class
+    per item under cross-entropy, its mean predicted probability of each class over up to `max_items` items"""
     try: lk = loss_kind(learn)
     except RecipeError: lk = None
     k, n_out, probs, seen = _n_inp(learn.dls.valid), None, [], 0
     try:
         learn.model.eval()
-        if hasattr(learn.model, 'reset'): learn.model.reset()   # a recurrent model starts from a fresh state, as fastai's `ModelResetter` does
+        # a recurrent model starts from a fresh state, as fastai's `ModelResetter` does
+        if hasattr(learn.model, 'reset'): learn.model.reset()
         with torch.no_grad():
             for b in learn.dls.valid:
                 b = [o[:max_items - seen] for o in b]
@@ -844,7 +979,8 @@ def _model_view(learn, max_items:int=128):
                 if out.ndim < 2: return 1, None
                 ax = _class_axis(learn, out)
                 n_out, seen = out.shape[ax], seen + len(out)
-                if lk != 'ce' or len(b) != k + 1 or b[k].ndim != 1: break   # the prior is only judged for one class per item
+                # the prior is only judged for one class per item
+                if lk != 'ce' or len(b) != k + 1 or b[k].ndim != 1: break
                 probs.append(out.movedim(ax, -1).reshape(-1, n_out).softmax(-1))
                 if seen >= max_items: break
     except Exception: return n_out, None
@@ -853,64 +989,77 @@ def _model_view(learn, max_items:int=128):
 @patch
 @delegates(inspect_data, but=['n_out', 'loss', 'pred_prior', 'class_weights', 'labels'])
 def inspect_data(self:Learner,
-                 labels:bool=False, # also look for wrong training labels (`check_label_issues`): trains the model once per fold
+                 # also look for wrong training labels (`check_label_issues`): trains the model once per fold
+                 labels:bool=False,
                  **kwargs) -> Report:
-    "`inspect_data` on the learner's data, also checking the targets against the model's outputs, its loss and its prior at init"
+    """`inspect_data` on the learner's data, also checking the targets against the model's outputs, its loss
+    and its prior at init"""
     check_learner(self, need_params=False)
     with preserve_state(self):
         try: lk = loss_kind(self)
         except RecipeError: lk = None
         n_out, prior = _model_view(self)
-        rep = inspect_data(self.dls, n_out=n_out, loss=lk, pred_prior=prior, class_weights=_class_weights(self.loss_func), **kwargs)
+        rep = inspect_data(self.dls, n_out=n_out, loss=lk, pred_prior=prior,
+                           class_weights=_class_weights(self.loss_func), **kwargs)
     if labels:
         from recipe.labels import check_label_issues   # here: `recipe.labels` builds on this module
-        rep.add(run_checks(dict(label_issues=partial(check_label_issues, self)), verbose=kwargs.get('verbose', True)))
+        rep.add(run_checks(dict(label_issues=partial(check_label_issues, self)),
+                           verbose=kwargs.get('verbose', True)))
     return rep
 
 # %% ../nbs/01_data.ipynb #2ff0c208
 def _label(y, classes=None):
-    "A short title for target `y`: a class name, a multi-hot vector's class names, the classes in a mask, or numbers"
+    """A short title for target `y`: a class name, a multi-hot vector's class names, the classes in a mask, or
+    numbers"""
     y = _plain(y).detach().cpu()
     name = lambda i: str(classes[i]) if classes is not None and 0 <= i < len(classes) else str(i)
     if y.ndim == 0 and not y.is_floating_point(): return name(int(y))
-    if y.ndim == 1 and y.is_floating_point() and classes is not None and len(y) == len(classes) and bool(((y == 0) | (y == 1)).all()):
+    if (y.ndim == 1 and y.is_floating_point() and classes is not None and len(y) == len(classes)
+        and bool(((y == 0) | (y == 1)).all())):
         return ';'.join(name(i) for i in y.nonzero()[:, 0].tolist()) or '(none)'
     if y.ndim >= 2 and not y.is_floating_point(): return ', '.join(name(i) for i in y.unique().tolist()[:4])
     if y.numel() == 1: return f"{float(y):.3g}"
     return ' '.join(f"{v:.2g}" for v in y.flatten()[:4].tolist()) + (' …' if y.numel() > 4 else '')
 
 def _show_x(x, ax, title=None, mask=None, n_classes=None):
-    "Show one decoded input: an image (1 or 3 channels), a 2-d map, or a feature vector as a one-row heat map; a mask laid over it"
+    """Show one decoded input: an image (1 or 3 channels), a 2-d map, or a feature vector as a one-row heat
+    map; a mask laid over it"""
     x = _plain(x).detach().cpu()
     x = x.float() if x.is_floating_point() else x.float() / 255   # fastai decodes pixels back to bytes
     if x.ndim == 3 and x.shape[0] in (1, 3): img = x.permute(1, 2, 0).squeeze(-1)
     elif x.ndim == 2: img = x
     else: img = x.flatten()[None]
     lo, hi = float(img.min()), float(img.max())
-    if lo < 0 or hi > 1: img = (img - lo) / max(hi - lo, 1e-8)   # only what is off the [0, 1] display range is rescaled
-    ax.imshow(img.numpy(), cmap='gray' if img.ndim == 2 else None, vmin=0, vmax=1, aspect='auto' if x.ndim < 2 else None,
-              interpolation='nearest')
+    # only what is off the [0, 1] display range is rescaled
+    if lo < 0 or hi > 1: img = (img - lo) / max(hi - lo, 1e-8)
+    ax.imshow(img.numpy(), cmap='gray' if img.ndim == 2 else None, vmin=0, vmax=1,
+              aspect='auto' if x.ndim < 2 else None, interpolation='nearest')
     if mask is not None:   # as fastai shows a `TensorMask`
         m = _plain(mask).cpu()
-        ax.imshow(m.numpy(), cmap='tab20', alpha=0.5, vmin=0, vmax=max(ifnone(n_classes, int(m.max()) + 1) - 1, 1), interpolation='nearest')
+        ax.imshow(m.numpy(), cmap='tab20', alpha=0.5, vmin=0,
+                  vmax=max(ifnone(n_classes, int(m.max()) + 1) - 1, 1), interpolation='nearest')
     ax.set_xticks([]); ax.set_yticks([])
     if title is not None: ax.set_title(title, fontsize=8)
 
 def _decode(dl, b):
-    "`b` (inputs and targets, as the model gets them) mapped back through the batch transforms' decodes, on the CPU"
+    """`b` (inputs and targets, as the model gets them) mapped back through the batch transforms' decodes, on
+    the CPU"""
     try: d = dl.decode(b)
     except Exception: d = b
-    return tuple(_plain(o).cpu() for o in d) if isinstance(d, (tuple, list)) else tuple(_plain(o).cpu() for o in b)
+    return (tuple(_plain(o).cpu() for o in d) if isinstance(d, (tuple, list))
+            else tuple(_plain(o).cpu() for o in b))
 
 @contextlib.contextmanager
 def _same_rng():
-    "Put the random states back afterwards: decoding a batch the first time runs fastai's item transforms once, augmentations included"
+    """Put the random states back afterwards: decoding a batch the first time runs fastai's item transforms
+    once, augmentations included"""
     st = rng_states()
     try: yield
     finally: set_rng_states(st)
 
 def get_items(dls:DataLoaders, idxs, split:str='train'):
-    "The items at positions `idxs` of `split`, as the model sees them in validation: a batch (inputs, targets) on the device"
+    """The items at positions `idxs` of `split`, as the model sees them in validation: a batch (inputs,
+    targets) on the device"""
     dl = _dl(dls, split)
     with eval_view(dl) as e, _same_rng():
         e.before_iter()   # fastai sets the batch pipelines' split_idx here
@@ -934,17 +1083,23 @@ def _cell(v, width=120):
     return s if len(s) <= width else s[:width - 1] + '…'
 
 def _rows(dl, b, names):
-    "The items of batch `b` as a DataFrame: a table's decoded rows, or decoded texts (without padding) and their targets"
+    """The items of batch `b` as a DataFrame: a table's decoded rows, or decoded texts (without padding) and
+    their targets"""
     d = dl.decode(b)
-    if hasattr(d, 'decode') and hasattr(d, 'items'):   # fastai's `TabularPandas`: categories by name, continuous columns in their units
+    # fastai's `TabularPandas`: categories by name, continuous columns in their units
+    if hasattr(d, 'decode') and hasattr(d, 'items'):
         df = d.decode().items.copy()
-        for c in df.select_dtypes('float').columns: df[c] = [float(f"{v:.6g}") for v in df[c]]   # 13.2, not float32's 13.199999809
+        # 13.2, not float32's 13.199999809
+        for c in df.select_dtypes('float').columns: df[c] = [float(f"{v:.6g}") for v in df[c]]
     else:
         n = _n_inp(dl)
-        try: items = dl.decode_batch(b, max_n=len(b[0]))   # item by item, as `show_batch` decodes: padding dropped, ids back to words
+        # item by item, as `show_batch` decodes: padding dropped, ids back to words
+        try: items = dl.decode_batch(b, max_n=len(b[0]))
         except Exception: items = [tuple(_plain(o)[j] for o in b) for j in range(len(b[0]))]
-        cols = (['input'] if n == 1 else [f'input {i}' for i in range(n)]) + (['target'] if len(b) == n + 1 else [f'target {i}' for i in range(len(b) - n)])
-        df = pd.DataFrame([[_cell(v) for v in it] for it in items], columns=cols[:len(items[0])] if len(items) else cols)
+        cols = (['input'] if n == 1 else [f'input {i}' for i in range(n)]) + (['target'] if len(b) == n + 1
+                                                                              else [f'target {i}' for i in range(len(b) - n)])
+        df = pd.DataFrame([[_cell(v) for v in it] for it in items],
+                          columns=cols[:len(items[0])] if len(items) else cols)
     df.index = list(names)
     return df
 
@@ -956,17 +1111,22 @@ def _display(df):
     print(df.to_string())
 
 def _draw(dl, d, j, ax, title, classes, label=True):
-    "Draw item `j` of the decoded batch `d` on `ax`: its input (plain vectors side by side), its target as a mask or (`label`) in the title"
+    """Draw item `j` of the decoded batch `d` on `ax`: its input (plain vectors side by side), its target as a
+    mask or (`label`) in the title"""
     n = _n_inp(dl)
-    x = torch.cat([o[j].flatten() for o in d[:n]]) if n > 1 and all(o[j].ndim <= 1 for o in d[:n]) else d[0][j]
+    x = (torch.cat([o[j].flatten() for o in d[:n]]) if n > 1 and all(o[j].ndim <= 1 for o in d[:n])
+         else d[0][j])
     y = d[n][j] if len(d) > n else None
-    mask = y if y is not None and not y.is_floating_point() and y.ndim == 2 and tuple(y.shape) == tuple(x.shape[-2:]) else None
-    if y is not None and label and mask is None: title = f"{title}{': ' if title else ''}{_label(y, classes)}"   # a mask speaks for itself
+    mask = (y if y is not None and not y.is_floating_point() and y.ndim == 2
+            and tuple(y.shape) == tuple(x.shape[-2:]) else None)
+    # a mask speaks for itself
+    if y is not None and label and mask is None: title = f"{title}{': ' if title else ''}{_label(y, classes)}"
     _show_x(x, ax, title, mask, len(classes) if classes else None)
 
 @_same_rng()
 def _show(dls, dl, b, names, titles=None, ncols=8):
-    "Show batch `b` of `dl`: the rows of a table for tables and texts (returned as a DataFrame), else a grid of images (returned as a figure)"
+    """Show batch `b` of `dl`: the rows of a table for tables and texts (returned as a DataFrame), else a grid
+    of images (returned as a figure)"""
     if _is_table(dl, b):
         df = _rows(dl, b, names)
         if titles is not None: df['note'] = list(titles)
@@ -974,22 +1134,28 @@ def _show(dls, dl, b, names, titles=None, ncols=8):
         return df
     d, classes = _decode(dl, b), _classes(dls)
     fig, axs = _grid(len(names), min(ncols, max(len(names), 1)))
-    for j, nm in enumerate(names): _draw(dl, d, j, axs[j], nm if titles is None else titles[j], classes, label=titles is None)
+    for j, nm in enumerate(names):
+        _draw(dl, d, j, axs[j], nm if titles is None else titles[j], classes, label=titles is None)
     return fig
 
 def show_items(dls:DataLoaders, idxs, split:str='train',
                titles:list=None, # a title per item; default: its position and label
                ncols:int=8):
-    "Show the items at positions `idxs` of `split`, decoded (denormalised, words, categories) with their targets"
+    """Show the items at positions `idxs` of `split`, decoded (denormalised, words, categories) with their
+    targets"""
     idxs = [int(i) for i in idxs]
-    return _show(dls, _dl(dls, split), get_items(dls, idxs, split), [f"{split} {i}" for i in idxs], titles, ncols)
+    return _show(dls, _dl(dls, split), get_items(dls, idxs, split),
+                 [f"{split} {i}" for i in idxs], titles, ncols)
 
 # %% ../nbs/01_data.ipynb #febfea39
 def show_pairs(dls:DataLoaders,
-               pairs, # a `Finding` from `check_duplicates`, `check_leakage` or `check_label_conflicts`, or ((split, i), (split, j)) pairs
+               # a `Finding` from `check_duplicates`, `check_leakage` or `check_label_conflicts`, or ((split,
+               # i), (split, j)) pairs
+               pairs,
                n:int=8 # show at most this many pairs
               ):
-    "The duplicate or leaked pairs side by side: first items on the top row and their partners below, or as consecutive rows of a table"
+    """The duplicate or leaked pairs side by side: first items on the top row and their partners below, or as
+    consecutive rows of a table"""
     if isinstance(pairs, Finding): pairs = pairs.details.get('pairs', [])
     pairs = list(pairs)[:n]
     if not pairs: return None
@@ -998,7 +1164,8 @@ def show_pairs(dls:DataLoaders,
 def _show_pairs(dls, pairs):
     (s0, i0), _ = pairs[0]
     if _is_table(_dl(dls, s0), get_items(dls, [i0], s0)):
-        df = pd.concat([_rows(_dl(dls, s), get_items(dls, [i], s), [f"{s} {i}"]).assign(pair=k) for k, p in enumerate(pairs) for s, i in p])
+        df = pd.concat([_rows(_dl(dls, s), get_items(dls, [i], s), [f"{s} {i}"]).assign(pair=k) for k,
+                        p in enumerate(pairs) for s, i in p])
         _display(df)
         return df
     fig, axs = _grid(2 * len(pairs), len(pairs))
@@ -1014,7 +1181,9 @@ def _show_pairs(dls, pairs):
 def plot_class_balance(dls:DataLoaders, scan:DataScan=None, ax=None):
     "Bar chart of the share of each class (of items, or of pixels or tokens) in train and valid"
     f = check_class_balance(dls, scan)
-    if f.status == 'skip': raise RecipeError(f"the targets are not counted as classes ({f.advice})", "plot a histogram of the targets instead")
+    if f.status == 'skip':
+        raise RecipeError(f"the targets are not counted as classes ({f.advice})",
+                          "plot a histogram of the targets instead")
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(6, 2.5))
     tr, va = f.details['train'], f.details['valid']
@@ -1022,8 +1191,10 @@ def plot_class_balance(dls:DataLoaders, scan:DataScan=None, ax=None):
     ax.bar(k - w / 2, tr / max(tr.sum(), 1), w, label=f'train ({tr.sum()})')
     ax.bar(k + w / 2, va / max(va.sum(), 1), w, label=f'valid ({va.sum()})')
     ax.set_xticks(k); ax.set_xticklabels([str(v) for v in (f.details['vocab'] or k)])
-    ax.set_ylabel('share of items' if f.details['per'] == 'item' else 'share of pixels'); ax.legend(fontsize=8)
-    ax.set_title(f"prior entropy {f.details['prior_entropy']:.3f} nats (uniform {f.details['uniform_entropy']:.3f})", fontsize=9)
+    ax.set_ylabel('share of items' if f.details['per'] == 'item' else 'share of pixels')
+    ax.legend(fontsize=8)
+    ax.set_title(f"prior entropy {f.details['prior_entropy']:.3f} nats (uniform "
+                 f"{f.details['uniform_entropy']:.3f})", fontsize=9)
     return ax
 
 # %% ../nbs/01_data.ipynb #72ba1023
@@ -1038,8 +1209,11 @@ def channel_hists(dls:DataLoaders, split:str='train',
     "Per-channel histograms of the float inputs as the model sees them: (counts, edges), each (channels, ...)"
     sc = scan_data(dls, max_items)[split]
     fl = [u for u in sc.inputs if u['float']]
-    if not fl: raise RecipeError("the inputs are integer codes or token ids, with no values to plot", "look at the items with show_items")
-    lo, hi = np.concatenate([u['lo'] for u in fl])[:max_channels], np.concatenate([u['hi'] for u in fl])[:max_channels]
+    if not fl:
+        raise RecipeError("the inputs are integer codes or token ids, with no values to plot",
+                          "look at the items with show_items")
+    lo, hi = np.concatenate([u['lo'] for u in fl])[:max_channels], np.concatenate([u['hi']
+                                                                                   for u in fl])[:max_channels]
     hi = np.where(hi > lo, hi, lo + 1)
     counts, n = torch.zeros(len(lo), bins, dtype=torch.float64), 0
     with eval_view(_dl(dls, split)) as e, torch.no_grad():
@@ -1052,13 +1226,15 @@ def channel_hists(dls:DataLoaders, split:str='train',
                 for u in range(x.shape[1]):
                     if c + u >= len(lo): break
                     v = x[:, u].flatten()
-                    counts[c + u] += torch.histc(v[torch.isfinite(v)].double().cpu(), bins, float(lo[c + u]), float(hi[c + u]))
+                    counts[c + u] += torch.histc(v[torch.isfinite(v)].double().cpu(), bins, float(lo[c + u]),
+                                                 float(hi[c + u]))
                 c += x.shape[1]
             n += len(xs[0])
     edges = np.stack([np.linspace(l, h, bins + 1) for l, h in zip(lo, hi)])
     return counts.numpy(), edges
 
-def plot_channel_hists(dls:DataLoaders, split:str='train', bins:int=40, max_channels:int=16, max_items:int=None):
+def plot_channel_hists(dls:DataLoaders, split:str='train', bins:int=40, max_channels:int=16,
+                       max_items:int=None):
     "Histograms of each input channel's values, as the model sees them; returns (counts, edges)"
     import matplotlib.pyplot as plt
     counts, edges = channel_hists(dls, split, bins, max_channels, max_items)
@@ -1071,7 +1247,8 @@ def plot_channel_hists(dls:DataLoaders, split:str='train', bins:int=40, max_chan
 
 # %% ../nbs/01_data.ipynb #85a4c60f
 def _top(s, i, n, largest):
-    "The `n` best (score, position) pairs, ties going to the earlier position: memory stays at `n` whatever the data size"
+    """The `n` best (score, position) pairs, ties going to the earlier position: memory stays at `n` whatever
+    the data size"""
     o = np.lexsort((i.numpy(), -s.numpy() if largest else s.numpy()))[:n]
     return s[o], i[o]
 
@@ -1085,27 +1262,37 @@ def _score(by, e, b, k, learn):
     xs, ys = b[:k], b[k:]
     if by == 'norm':
         fl = [_plain(o).float().flatten(1) for o in xs if o.is_floating_point()]
-        if not fl: raise RecipeError("by='norm' needs float inputs, and these are integer codes or token ids", "use by='loss' with a Learner, or a function of the batch")
+        if not fl:
+            raise RecipeError("by='norm' needs float inputs, and these are integer codes or token ids",
+                              "use by='loss' with a Learner, or a function of the batch")
         return torch.cat(fl, 1).norm(dim=1)
     if by == 'brightness':
-        if xs[0].ndim < 4 or not xs[0].is_floating_point(): raise RecipeError("by='brightness' needs images", "use by='norm', by='loss' or a function of the batch")
+        if xs[0].ndim < 4 or not xs[0].is_floating_point():
+            raise RecipeError("by='brightness' needs images",
+                              "use by='norm', by='loss' or a function of the batch")
         return _plain(_decode(e, b)[0]).float().flatten(1).mean(1)
     if by == 'loss': return _per_item_loss(learn, xs, ys)
     return by(xs[0] if k == 1 else xs, ys[0] if len(ys) == 1 else ys)
 
 def top_items(dls, # `DataLoaders`, or a `Learner` (needed for by='loss')
-              by='norm', # 'norm' (L2 norm of the float inputs), 'brightness' (mean decoded pixel), 'loss', or f(xb, yb) -> (bs,) scores
+              # 'norm' (L2 norm of the float inputs), 'brightness' (mean decoded pixel), 'loss', or f(xb, yb)
+              # -> (bs,) scores
+              by='norm',
               n:int=16, # how many items to return
               split:str='train',
               largest:bool=True # the highest scores first, else the lowest
              ):
-    "Positions and scores of the `n` items of `split` with the highest (or lowest) score, streaming over the data"
+    """Positions and scores of the `n` items of `split` with the highest (or lowest) score, streaming over the
+    data"""
     learn = dls if isinstance(dls, Learner) else None
     dls = learn.dls if learn is not None else dls
     dl = _dl(dls, split)
-    if by == 'loss' and learn is None: raise RecipeError("by='loss' needs a Learner", "pass the Learner: top_items(learn, by='loss')")
+    if by == 'loss' and learn is None:
+        raise RecipeError("by='loss' needs a Learner", "pass the Learner: top_items(learn, by='loss')")
     if not (callable(by) or by in ('norm', 'brightness', 'loss')):
-        raise RecipeError(f"unknown score {by!r}", "use 'norm', 'brightness', 'loss' or a function f(xb, yb) returning one score per item")
+        raise RecipeError(f"unknown score {by!r}",
+                          "use 'norm', 'brightness', 'loss' or a function f(xb, yb) returning one score per "
+                          "item")
     best_s, best_i, off = torch.zeros(0, dtype=torch.float64), torch.zeros(0, dtype=torch.long), 0
     ctx = preserve_state(learn) if learn is not None else contextlib.nullcontext()
     rng = rng_states()
@@ -1117,14 +1304,16 @@ def top_items(dls, # `DataLoaders`, or a `Learner` (needed for by='loss')
             for b in e:
                 s = _score(by, e, b, _n_inp(e), learn)
                 s = _plain(torch.as_tensor(s)).detach().double().cpu().reshape(-1)
-                best_s, best_i = _top(torch.cat([best_s, s]), torch.cat([best_i, torch.arange(off, off + len(s))]), n, largest)
+                best_s, best_i = _top(torch.cat([best_s, s]),
+                                      torch.cat([best_i, torch.arange(off, off + len(s))]), n, largest)
                 off += len(s)
     finally: set_rng_states(rng)
     return best_i, best_s
 
 # %% ../nbs/01_data.ipynb #cdcdbb42
 class BeforeNetCallback(Callback):
-    "Keep (on the device) the first `n` items of the batch the model's forward receives, after every transform"
+    """Keep (on the device) the first `n` items of the batch the model's forward receives, after every
+    transform"""
     order = 90   # after callbacks that change the batch in `before_batch` (MixUp, CutMix, ...)
     _stateattrs = ('inputs', 'targets')
     def __init__(self,
@@ -1143,7 +1332,8 @@ class BeforeNetCallback(Callback):
 
 # %% ../nbs/01_data.ipynb #fe4672b1
 def _capture(learn, n):
-    "The first `n` items of one training batch as the model's forward would receive it; the learner is left untouched"
+    """The first `n` items of one training batch as the model's forward would receive it; the learner is left
+    untouched"""
     with preserve_state(learn), learn.no_bar(), learn.no_logging():
         cb = BeforeNetCallback(n, stop=True)
         learn.fit(1, cbs=cb)
@@ -1153,14 +1343,19 @@ def _capture(learn, n):
 def show_before_net(self:Learner,
                     n:int=16, # items to show
                     ncols:int=8,
-                    cb:BeforeNetCallback=None # a callback that ran during a fit; default: the learner's, else one fresh training batch
+                    # a callback that ran during a fit; default: the learner's, else one fresh training batch
+                    cb:BeforeNetCallback=None
                    ) -> BeforeNetCallback:
-    "Show exactly what the model's forward receives, decoded (denormalised, words, categories) where the batch transforms allow, with the targets"
+    """Show exactly what the model's forward receives, decoded (denormalised, words, categories) where the
+    batch transforms allow, with the targets"""
     check_learner(self, need_valid=False, need_params=False)
-    cb = ifnone(cb, next((c for c in self.cbs if isinstance(c, BeforeNetCallback) and c.inputs is not None), None))
+    cb = ifnone(cb,
+                next((c for c in self.cbs if isinstance(c, BeforeNetCallback)
+                      and c.inputs is not None), None))
     if cb is None: cb = _capture(self, n)
     m = min(n, len(cb.inputs[0]))
-    names = list(range(m)) if _is_table(self.dls.train, cb.inputs) else [''] * m   # rows of a table are numbered; images carry their labels
+    # rows of a table are numbered; images carry their labels
+    names = list(range(m)) if _is_table(self.dls.train, cb.inputs) else [''] * m
     res = _show(self.dls, self.dls.train, tuple(o[:m] for o in (*cb.inputs, *cb.targets)), names, ncols=ncols)
     if not isinstance(res, pd.DataFrame): res.suptitle('what the model receives (denormalised)', fontsize=9)
     return cb

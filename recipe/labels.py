@@ -31,12 +31,15 @@ class _Relabelled(GetAttr):
         return (*it[:-1], y.new_tensor(self.new[int(i)]) if isinstance(y, torch.Tensor) else self.new[int(i)])
 
 def _relabel_loader(dl, new):
-    "A copy of the training loader `dl` whose items at the positions in `new` carry the labels (class indices) given there"
+    """A copy of the training loader `dl` whose items at the positions in `new` carry the labels (class
+    indices) given there"""
     ds = dl.dataset
-    if hasattr(ds, 'iloc') and hasattr(ds, 'y_names'):   # fastai's `TabularPandas`: its loader reads rows: copy the table
+    # fastai's `TabularPandas`: its loader reads rows: copy the table
+    if hasattr(ds, 'iloc') and hasattr(ds, 'y_names'):
         t = ds.new(ds.items.copy())
         col = ds.y_names[0]
-        t.items.iloc[list(new), t.items.columns.get_loc(col)] = np.array(list(new.values()), dtype=t.items[col].dtype)
+        t.items.iloc[list(new), t.items.columns.get_loc(col)] = np.array(list(new.values()),
+                                                                         dtype=t.items[col].dtype)
         return dl.new(dataset=t)
     return dl.new(dataset=_Relabelled(ds, new))
 
@@ -47,10 +50,14 @@ def train_labels(dls:DataLoaders) -> np.ndarray:
 
 def plant_label_noise(dls:DataLoaders, # a classifier's data: one class index per item
                       frac:float=0.02, # fraction of the training items to relabel
-                      to=None, # None: each to a random other class; else a list giving, for each class, the class it becomes
+                      # None: each to a random other class; else a list giving, for each class, the class it
+                      # becomes
+                      to=None,
                       seed:int=0):
-    "New `DataLoaders` with `frac` of the training labels changed (validation untouched), and the positions changed"
-    if not 0 < frac < 1: raise RecipeError(f"frac={frac!r} is not a fraction", "pass 0 < frac < 1, e.g. frac=0.02")
+    """New `DataLoaders` with `frac` of the training labels changed (validation untouched), and the positions
+    changed"""
+    if not 0 < frac < 1:
+        raise RecipeError(f"frac={frac!r} is not a fraction", "pass 0 < frac < 1, e.g. frac=0.02")
     y = train_labels(dls)
     c = len(_classes(dls) or []) or int(y.max()) + 1
     rng = np.random.default_rng(seed)
@@ -75,28 +82,34 @@ class _NoValidate(Callback):
     def before_validate(self): raise CancelValidException()
 
 def _on_items(dl, idxs, shuffle:bool):
-    "A copy of the training loader `dl` that reads only items `idxs` (in a fresh random order each epoch when `shuffle`)"
+    """A copy of the training loader `dl` that reads only items `idxs` (in a fresh random order each epoch
+    when `shuffle`)"""
     new, idxs = dl.new(shuffle=shuffle), [int(i) for i in idxs]
     new.n = len(idxs)
     new.get_idxs = lambda: new.rng.sample(idxs, len(idxs)) if shuffle else list(idxs)
     return new
 
 def _task(learn):
-    "'multiclass' (a class per item, cross-entropy) or 'multilabel' (multi-hot targets, BCE), else a `RecipeError`"
+    """'multiclass' (a class per item, cross-entropy) or 'multilabel' (multi-hot targets, BCE), else a
+    `RecipeError`"""
     try: lk = loss_kind(learn)
     except RecipeError: lk = None
     if _is_stream(learn.dls.train):
-        raise RecipeError("a language model's items are windows of one stream of text, with no label of their own",
+        raise RecipeError("a language model's items are windows of one stream of text, with no label of "
+                          "their own",
                           "look for wrong labels in a classifier's data")
     with eval_view(learn.dls.train) as e: b = next(iter(e))
     ys = b[_n_inp(e):]
     y = _plain(ys[0]) if len(ys) == 1 else None
     one = y is not None and not y.is_floating_point() and y.reshape(len(y), -1).shape[1] == 1
     if one and lk == 'ce': return 'multiclass'
-    if y is not None and lk == 'bce' and y.ndim == 2 and bool(((y == 0) | (y == 1)).all()): return 'multilabel'
+    if y is not None and lk == 'bce' and y.ndim == 2 and bool(((y == 0) | (y == 1)).all()):
+        return 'multilabel'
     shapes = [tuple(o.shape[1:]) for o in ys]
-    raise RecipeError(f"wrong labels are looked for in classifiers (one class per item under cross-entropy, or multi-hot "
-                      f"targets under BCE); this learner has {lk or 'an unknown'} loss and targets of shape {shapes}",
+    raise RecipeError(f"wrong labels are looked for in classifiers (one class per item under cross-entropy, "
+                      "or multi-hot "
+                      f"targets under BCE); this learner has {lk or 'an unknown'} loss and targets of shape "
+                      f"{shapes}",
                       "pass a classification learner")
 
 def _activation(learn, task):
@@ -111,7 +124,8 @@ def _trained(learn):
     return opt is not None and any(len(st) for st in opt.state.values())
 
 def _predict(learn, dl, idxs, act):
-    "Probabilities and targets of the training items `idxs`, read as in validation (no augmentation), in that order"
+    """Probabilities and targets of the training items `idxs`, read as in validation (no augmentation), in
+    that order"""
     k, ps, ys, idxs = _n_inp(dl), [], [], [int(i) for i in idxs]
     with eval_view(dl) as e, torch.no_grad():
         e.n, e.get_idxs = len(idxs), lambda: idxs
@@ -125,26 +139,32 @@ def _epochs(n_fold, bs, steps):
     return max(1, math.ceil(steps / max(1, math.ceil(n_fold / bs))))
 
 def cross_val_probs(learn:Learner, # a classification learner, before training (its current weights start every fold)
-                    folds:int=5, # the training set is cut into this many parts, each predicted by a model fit on the others
+                    # the training set is cut into this many parts, each predicted by a model fit on the
+                    # others
+                    folds:int=5,
                     epochs:int=None, # epochs of each fold's fit; default: enough for about `steps` batches
                     steps:int=300, # batches each fold's fit should take at least (when `epochs` is None)
                     lr:float=None, # learning rate of the fits; default: the learner's `lr`
                     fit:str='fit_one_cycle', # the Learner method that trains each fold
                     seed:int=0 # seed of the folds and of the fits
                    ):
-    "Out-of-fold (probs, labels, info) of every training item, each from a copy of the learner that did not train on it"
+    """Out-of-fold (probs, labels, info) of every training item, each from a copy of the learner that did not
+    train on it"""
     check_learner(learn, need_valid=False)
     if not isinstance(folds, int) or folds < 2:
         raise RecipeError(f"folds={folds!r} holds no item out", "pass folds=2 or more (5 is usual)")
     if not callable(getattr(Learner, fit, None)):
-        raise RecipeError(f"Learner has no fit method {fit!r}", "pass fit='fit_one_cycle', 'fit' or another Learner method")
+        raise RecipeError(f"Learner has no fit method {fit!r}",
+                          "pass fit='fit_one_cycle', 'fit' or another Learner method")
     if _trained(learn):
-        raise RecipeError("the learner has already been trained, so its weights have seen every training label",
+        raise RecipeError("the learner has already been trained, so its weights have seen every training "
+                          "label",
                           "call it on a fresh learner, before training (build it again)")
     dl = learn.dls.train
     n = len(dl.dataset)
     if n < 2 * folds:
-        raise RecipeError(f"{n} training items are too few for {folds} folds", f"pass folds={max(2, n // 2)} or fewer")
+        raise RecipeError(f"{n} training items are too few for {folds} folds",
+                          f"pass folds={max(2, n // 2)} or fewer")
     parts = np.array_split(np.random.default_rng(seed).permutation(n), folds)
     ep = ifnone(epochs, _epochs(n - len(parts[0]), dl.bs, steps))
     kw = {} if lr is None else dict(lr_max=lr) if fit == 'fit_one_cycle' else dict(lr=lr)
@@ -159,7 +179,8 @@ def cross_val_probs(learn:Learner, # a classification learner, before training (
             try: getattr(l, fit)(ep, cbs=_NoValidate(), reset_opt=True, **kw)
             finally: l.dls.loaders[0] = dl
             p, y = _predict(l, dl, f, act)
-            if probs is None: probs, ys = torch.zeros(n, p.shape[1]), torch.zeros((n, *y.shape[1:]), dtype=y.dtype)
+            if probs is None:
+                probs, ys = torch.zeros(n, p.shape[1]), torch.zeros((n, *y.shape[1:]), dtype=y.dtype)
             probs[f], ys[f] = p, y
     ys = ys.reshape(-1) if task == 'multiclass' else ys
     info = dict(task=task, folds=folds, epochs=ep, seconds=round(time.perf_counter() - t0, 2))
@@ -171,20 +192,25 @@ def _name(classes, i): return str(classes[i]) if classes is not None and 0 <= i 
 def find_label_issues(learn:Learner, # a classification learner, before training
                       folds:int=5, epochs:int=None, steps:int=300, # as `cross_val_probs`
                       lr:float=None, fit:str='fit_one_cycle', seed:int=0, # as `cross_val_probs`
-                      filter_by:str='low_self_confidence', # cleanlab's rule (`cleanlab.filter.find_label_issues`)
+                      # cleanlab's rule (`cleanlab.filter.find_label_issues`)
+                      filter_by:str='low_self_confidence',
                       probs=None # the result of `cross_val_probs`, to reuse predictions already made
                      ) -> pd.DataFrame:
-    "Training items whose label is probably wrong, most suspect first: given and suggested label, and their probabilities"
+    """Training items whose label is probably wrong, most suspect first: given and suggested label, and their
+    probabilities"""
     cl = _cleanlab()
-    probs, labels, info = probs if probs is not None else cross_val_probs(learn, folds, epochs, steps, lr, fit, seed)
+    probs, labels, info = (probs if probs is not None
+                           else cross_val_probs(learn, folds, epochs, steps, lr, fit, seed))
     classes, n = _classes(learn.dls), len(labels)
     if info['task'] == 'multiclass':
-        idx = cl.filter.find_label_issues(labels, probs, filter_by=filter_by, return_indices_ranked_by='self_confidence',
-                                          n_jobs=1)
-        rate = cl.count.num_label_issues(labels, probs) / n   # confident learning's estimate of the number of wrong labels
+        idx = cl.filter.find_label_issues(labels, probs, filter_by=filter_by,
+                                          return_indices_ranked_by='self_confidence', n_jobs=1)
+        # confident learning's estimate of the number of wrong labels
+        rate = cl.count.num_label_issues(labels, probs) / n
         sug = probs[idx].argmax(1)
         df = pd.DataFrame(dict(given=[_name(classes, int(i)) for i in labels[idx]],
-                               suggested=[_name(classes, int(i)) for i in sug], p_given=probs[idx, labels[idx]].astype(float),
+                               suggested=[_name(classes, int(i)) for i in sug],
+                               p_given=probs[idx, labels[idx]].astype(float),
                                p_suggested=probs[idx, sug].astype(float)), index=idx)
     else:
         lists = [np.flatnonzero(r).tolist() for r in labels]
@@ -193,7 +219,8 @@ def find_label_issues(learn:Learner, # a classification learner, before training
         rate, tags = len(idx) / n, lambda ks: ';'.join(_name(classes, int(k)) for k in ks) or '(none)'
         q = cl.multilabel_classification.get_label_quality_scores(lists, probs)
         df = pd.DataFrame(dict(given=[tags(lists[i]) for i in idx],
-                               suggested=[tags(np.flatnonzero(probs[i] > 0.5)) for i in idx], quality=q[idx].astype(float)),
+                               suggested=[tags(np.flatnonzero(probs[i] > 0.5)) for i in idx],
+                               quality=q[idx].astype(float)),
                           index=idx)
     df.index.name = 'item'
     df.attrs = dict(info, n_items=n, n_flagged=len(idx), noise_rate=float(rate), filter_by=filter_by)
@@ -210,7 +237,8 @@ def show_label_issues(learn:Learner, # the learner (its data) the issues were fo
                       issues:pd.DataFrame=None, # the result of `find_label_issues`; default: found now
                       n:int=16, # show at most this many suspects, most suspect first
                       ncols:int=8):
-    "The most suspect training items as fastai shows them (a grid of images, or rows of a table or text), given vs suggested"
+    """The most suspect training items as fastai shows them (a grid of images, or rows of a table or text),
+    given vs suggested"""
     if issues is None: issues = find_label_issues(learn)
     top = issues.head(n)
     if len(top) == 0: return None
@@ -221,22 +249,29 @@ def show_label_issues(learn:Learner, # the learner (its data) the issues were fo
 
 # %% ../nbs/01a_labels.ipynb #e7b851df
 def check_label_issues(learn:Learner, # a classification learner, before training
-                       max_rate:float=0.015, # warn when the estimated share of wrong training labels is above this
-                       max_examples:int=10, # suspects spelled out in the details (every flagged position is kept)
+                       # warn when the estimated share of wrong training labels is above this
+                       max_rate:float=0.015,
+                       # suspects spelled out in the details (every flagged position is kept)
+                       max_examples:int=10,
                        **kwargs # passed to `find_label_issues`
                       ) -> Finding:
-    "Warn when confident learning, fed by the learner's own out-of-fold predictions, estimates many wrong training labels"
+    """Warn when confident learning, fed by the learner's own out-of-fold predictions, estimates many wrong
+    training labels"""
     name = 'label_issues'
     try: df = find_label_issues(learn, **kwargs)
     except RecipeError as e:
-        if 'classifiers' in str(e) or 'stream of text' in str(e): return Finding(name, 'skip', advice=str(e).split(';')[0])
+        if 'classifiers' in str(e) or 'stream of text' in str(e):
+            return Finding(name, 'skip', advice=str(e).split(';')[0])
         raise
     a = df.attrs
-    d = dict(idx=df.index.to_numpy(), noise_rate=a['noise_rate'], n_flagged=a['n_flagged'], n_items=a['n_items'],
-             examples=[(int(i), g, s) for i, g, s in list(zip(df.index, df.given, df.suggested))[:max_examples]],
+    d = dict(idx=df.index.to_numpy(), noise_rate=a['noise_rate'], n_flagged=a['n_flagged'],
+             n_items=a['n_items'],
+             examples=[(int(i), g, s) for i, g,
+                       s in list(zip(df.index, df.given, df.suggested))[:max_examples]],
              folds=a['folds'], epochs=a['epochs'], fit_seconds=a['seconds'])
     value, exp = f"{a['noise_rate']:.1%} ({a['n_flagged']} of {a['n_items']} flagged)", f"<= {max_rate:.1%}"
     if a['noise_rate'] <= max_rate: return Finding(name, 'pass', value, exp, details=d)
     return Finding(name, 'warn', value, exp, details=d,
-                   advice=f"about {a['noise_rate']:.0%} of the training labels look wrong, e.g. items {df.index[:5].tolist()}: "
+                   advice=f"about {a['noise_rate']:.0%} of the training labels look wrong, e.g. items "
+                          f"{df.index[:5].tolist()}: "
                           "look at them (show_label_issues) and fix or drop them")
