@@ -380,6 +380,7 @@ def _no_convergence(th, t):
                    dict(first_loss=float(loss[0]),
                         final_loss=float(np.median(loss[-max(1, len(loss) // 10):]))))
 
+# %% ../nbs/03_overfit.ipynb #c6868732
 @patch
 def report(self:TrainingHealth):
     """Diagnose the recorded fit: exploding or vanishing gradients, update size, dying ReLUs, an unstable
@@ -423,7 +424,7 @@ def _flagged(th):
     return out
 
 @patch
-def plot(self:TrainingHealth, figsize=(13, 6.5)):
+def plot(self:TrainingHealth, figsize=(13, 5.5)):
     """Loss with spikes, per-layer gradient norms and update/weight ratios, activation mean/std and dead ReLU
     fractions"""
     import matplotlib.pyplot as plt
