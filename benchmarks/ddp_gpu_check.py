@@ -5,7 +5,8 @@ on a CUDA device, so that the callbacks' combining of records across ranks (`Tra
 tensors, its CUDA-graph path, `GrokkingMonitor`, `PredictionDynamics`) is checked on the device it is written for.
 Run it with `--backend nccl` on a machine with 2 GPUs. With one GPU both ranks can share it over gloo, but on one H100
 that was not meaningful: the ranks did not stay in step even with EMA as the only recipe callback (`--no-health`: the
-two ranks' averaged weights differed by 0.12; on the CPU they are bit-identical), cause not established.
+two ranks' averaged weights differed by 0.12; on the CPU they are bit-identical). `benchmarks/ddp_drift.py` looks for
+the cause stage by stage, from plain DDP up.
 
     python benchmarks/ddp_gpu_check.py
 Writes `$OUT/ddp_gpu_check.json` when OUT is set. Exits non-zero when a check fails.
