@@ -4,7 +4,8 @@ Plants wrong labels in the training set (2% and 10% relabelled to a random other
 class is most often confused with) on scikit-learn's digits (the recipe's MLP), the zoo's wine table (`tabular_learner`) and
 the zoo's generated reviews (an AWD-LSTM), and scores the flagged items against the planted ones (precision and recall):
 
-- ours: `find_label_issues(learn)`: 5-fold out-of-fold probabilities of the user's own learner, cleanlab's confident learning;
+- ours: `find_label_issues(learn)`: 5-fold out-of-fold probabilities of the user's own learner, cleanlab's confident
+  learning's count of wrong labels, the ceil(1.2 x count) items of lowest probability of their label flagged;
 - cleanlab + LR: `cleanlab.filter.find_label_issues` on scikit-learn's `cross_val_predict(LogisticRegression(), cv=5)`
   probabilities, on the model's inputs (pixels; table columns with one-hot categories; bag of words for text);
 - top losses: fastai's `ClassificationInterpretation.top_losses` after one plain fit of the learner on all the training

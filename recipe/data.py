@@ -397,9 +397,10 @@ class DataScan:
             codes = None if tr.codes is None else np.concatenate([tr.codes, va.codes])[first]
             codes = None if codes is None else torch.from_numpy(codes)
             nn = self.nn_distance()
-            if not nn > 0: p, d = np.zeros((0, 2), np.int64), np.zeros(0)   # fewer than two distinct items
-            else: p, d = _close_pairs(h.near(sk, h.width * nn, codes).numpy(), sk.numpy(), h.reach * nn)
-            self._cache['cand'] = (p, d / nn, local_ratio(sk.numpy(), p))
+            keys = h.near(sk, h.width * nn, codes).numpy() if nn > 0 else None
+            if keys is None: p, d = np.zeros((0, 2), np.int64), np.zeros(0)   # fewer than two distinct items
+            else: p, d = _close_pairs(keys, sk.numpy(), h.reach * nn)
+            self._cache['cand'] = (p, d / nn, local_ratio(sk.numpy(), p, keys=keys))
         return self._cache['cand']
     def __repr__(self): return f"DataScan({', '.join(map(repr, self.splits.values()))})"
 
@@ -463,14 +464,55 @@ def _knn(s, rows, k, chunk=256):
         D.append((t[c][:, None] - t[i]).norm(dim=-1)); I.append(i)   # exact distances of the k found
     return torch.cat(D).double().numpy(), torch.cat(I).numpy()
 
+def _uniq(x):
+    "The distinct values of an int array, sorted (numpy's hashing `np.unique` is far slower on millions)"
+    x = np.sort(x)
+    return x[np.r_[True, x[1:] != x[:-1]]] if len(x) else x
+
+def _bucket_mates(keys, rows):
+    "Pairs (i, j) as i * n + j, each once: item j shares a value of a column of `keys` with item `rows[i]`"
+    n, out = len(keys), [np.zeros(0, np.int64)]
+    for kj in np.ascontiguousarray(keys.T):
+        o = np.argsort(kj)
+        ks = kj[o]
+        lo, hi = np.searchsorted(ks, kj[rows], 'left'), np.searchsorted(ks, kj[rows], 'right')
+        i = np.repeat(np.arange(len(rows)), hi - lo)   # each row against every item of its bucket
+        out.append(i * n + o[lo[i] + np.arange(len(i)) - np.repeat(np.cumsum(hi - lo) - (hi - lo), hi - lo)])
+    return _uniq(np.concatenate(out))
+
+def _knn_near(s, rows, k, keys, n_sample:int=4096, chunk=256):
+    """As `_knn`, among the rows sharing a near hash (a value of a column of `keys`) with each row and a fixed
+    sample of `n_sample` rows"""
+    n, t = len(s), torch.from_numpy(s)
+    ref = np.sort(np.random.default_rng(0).choice(n, n_sample, replace=False))
+    tr = t[ref]
+    sq, nb = (tr * tr).sum(1), []
+    for c in torch.from_numpy(rows).split(chunk):   # the nearest of the sample: a bound on the nearest
+        nb.append(torch.topk(torch.addmm(sq, t[c], tr.T, alpha=-2), k + 1, largest=False).indices.numpy())
+    p = _uniq(np.concatenate([_bucket_mates(keys, rows),
+                              (np.arange(len(rows))[:, None] * n + ref[np.concatenate(nb)]).ravel()]))
+    i, j = p // n, p % n
+    i, j = i[j != rows[i]], j[j != rows[i]]
+    d = np.concatenate([np.sqrt(((s[rows[a]] - s[b]) ** 2).sum(1, dtype=np.float64))
+                        for a, b in zip(np.split(i, range(65536, len(i), 65536)),
+                                        np.split(j, range(65536, len(j), 65536)))])
+    o = np.argsort(i + d / (2 * d.max() + 1e-12))   # by row, then by distance
+    sel = o[np.searchsorted(i[o], np.arange(len(rows)))[:, None] + np.arange(k)]
+    return d[sel], j[sel]
+
 def local_ratio(s, # one row per item (the sketches)
                 pairs, # (n, 2) positions in `s` of candidate pairs
-                k:int=8 # nearest neighbours of each item looked at
+                k:int=8, # nearest neighbours of each item looked at
+                # the items' near hashes (`ItemHasher.near`): each item is then compared with the items
+                # sharing one and `n_sample` fixed others, not with all
+                keys=None,
+                n_sample:int=4096
                ) -> np.ndarray:
     "For each pair: its items' distance over the distance to the nearest item outside their tight group"
     if len(pairs) == 0 or len(s) < 3: return np.ones(len(pairs))
     rows = np.unique(pairs)
-    D, I = _knn(s, rows, k)
+    near = keys is not None and len(s) > n_sample + k   # else every item: exact
+    D, I = _knn_near(s, rows, k, keys, n_sample) if near else _knn(s, rows, k)
     # a tight group (an item and its copies) ends where the next neighbour is much further than the last: the
     # smallest ratio d_g / d_g+1 from the partner's rank on; for a lone pair, partner over nearest other item
     gap = D[:, :-1] / np.maximum(D[:, 1:], 1e-12)
