@@ -122,7 +122,8 @@ def _activation(learn, task):
 def _trained(learn):
     "True when the learner's optimizer has taken steps: its weights have then seen every training label"
     opt = getattr(learn, 'opt', None)
-    return opt is not None and any(len(st) for st in opt.state.values())
+    # learn.freeze() (vision_learner calls it for a pretrained body) marks params force_train: not a step
+    return opt is not None and any(set(st) - {'force_train', 'do_wd'} for st in opt.state.values())
 
 def _predict(learn, dl, idxs, act):
     """Probabilities and targets of the training items `idxs`, read as in validation (no augmentation), in
