@@ -243,14 +243,14 @@ def find_label_issues(self:Learner, **kwargs) -> pd.DataFrame:
     return find_label_issues(self, **kwargs)
 
 # %% ../nbs/01a_labels.ipynb #0222fd91
-def show_label_issues(learn:Learner, # the learner (its data) the issues were found in
-                      issues:pd.DataFrame=None, # the result of `find_label_issues`; default: found now
+def show_label_issues(learn:Learner, # the learner whose training items were searched
+                      suspects:pd.DataFrame=None, # the result of `find_label_issues`; default: found now
                       n:int=16, # show at most this many suspects, most suspect first
                       ncols:int=8):
     """The most suspect training items as fastai shows them (a grid of images, or rows of a table or text),
     given vs suggested"""
-    if issues is None: issues = find_label_issues(learn)
-    top = issues.head(n)
+    if suspects is None: suspects = find_label_issues(learn)
+    top = suspects.head(n)
     if len(top) == 0: return None
     p = 'p_given' in top
     pgs = top.p_given if p else top.given
