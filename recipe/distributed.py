@@ -203,9 +203,12 @@ def ddp_fit_resumable(learn, # the `Learner` of this rank, with `DDPTrainer` in 
     if ws == 1: return learn.fit_resumable(n_epoch, path=path, **kwargs)
     if rank == 0:
         dist.barrier()  # the other ranks have read the checkpoints before rank 0 writes new ones
-        return learn.fit_resumable(n_epoch, path=path, **kwargs)
-    with tempfile.TemporaryDirectory() as d:
-        # the other ranks resume from a private copy and checkpoint into it, then throw it away
-        for fn in (recipe.squeeze.checkpoints(path) if Path(path).exists() else []): shutil.copy2(fn, d)
-        dist.barrier()
-        return learn.fit_resumable(n_epoch, path=d, **kwargs)
+        res = learn.fit_resumable(n_epoch, path=path, **kwargs)
+    else:
+        with tempfile.TemporaryDirectory() as d:
+            # the other ranks resume from a private copy and checkpoint into it, then throw it away
+            for fn in (recipe.squeeze.checkpoints(path) if Path(path).exists() else []): shutil.copy2(fn, d)
+            dist.barrier()
+            res = learn.fit_resumable(n_epoch, path=d, **kwargs)
+    dist.barrier()  # every rank returns once rank 0's last checkpoint is written
+    return res
