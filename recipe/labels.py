@@ -44,14 +44,16 @@ def _relabel_loader(dl, new):
     return dl.new(dataset=_Relabelled(ds, new))
 
 def train_labels(dls:DataLoaders) -> np.ndarray:
-    "The class index of every training item, in dataset order"
-    with eval_view(_dl(dls, 'train')) as e: ys = [_plain(b[_n_inp(e)]).reshape(-1).cpu() for b in e]
-    return torch.cat(ys).long().numpy()
+    """The class index of every training item (a multi-hot row per item for multi-label data), in dataset
+    order"""
+    with eval_view(_dl(dls, 'train')) as e: ys = [_plain(b[_n_inp(e)]).cpu() for b in e]
+    y = torch.cat(ys)
+    return (y if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)).long().numpy()
 
-def plant_label_noise(dls:DataLoaders, # a classifier's data: one class index per item
+def plant_label_noise(dls:DataLoaders, # a classifier's data: a class index, or multi-hot tags, per item
                       frac:float=0.02, # fraction of the training items to relabel
-                      # None: each to a random other class; else a list giving, for each class, the class it
-                      # becomes
+                      # None: each to a random other class (multi-label: one random tag flipped); else a
+                      # list giving, for each class, the class it becomes
                       to=None,
                       seed:int=0):
     """New `DataLoaders` with `frac` of the training labels changed (validation untouched), and the positions
@@ -59,11 +61,21 @@ def plant_label_noise(dls:DataLoaders, # a classifier's data: one class index pe
     if not 0 < frac < 1:
         raise RecipeError(f"frac={frac!r} is not a fraction", "pass 0 < frac < 1, e.g. frac=0.02")
     y = train_labels(dls)
-    c = len(_classes(dls) or []) or int(y.max()) + 1
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(y), max(1, round(frac * len(y))), replace=False))
-    new = {int(i): int(to[y[i]]) if to is not None else int((y[i] + rng.integers(1, c)) % c) for i in idx}
-    new = {i: v for i, v in new.items() if v != y[i]}   # a mapping may leave a class as it is
+    if y.ndim == 2:   # multi-hot tags: flip one tag of each chosen item
+        if to is not None:
+            raise RecipeError("to= maps one class to another, and multi-label items have no single class",
+                              "leave to=None: each chosen item gets one random tag flipped")
+        if hasattr(dls.train.dataset, 'iloc'):
+            raise RecipeError("planting wrong tags in a multi-label table is not supported",
+                              "plant them in the DataFrame before building the DataLoaders")
+        flip = lambda r, k: [int(v) if j != k else 1 - int(v) for j, v in enumerate(r)]
+        new = {int(i): flip(y[i], rng.integers(y.shape[1])) for i in idx}
+    else:
+        c = len(_classes(dls) or []) or int(y.max()) + 1
+        new = {int(i): int(to[y[i]]) if to is not None else int((y[i] + rng.integers(1, c)) % c) for i in idx}
+        new = {i: v for i, v in new.items() if v != y[i]}   # a mapping may leave a class as it is
     res = DataLoaders(_relabel_loader(dls.train, new), *dls.loaders[1:], path=dls.path, device=dls.device)
     return res, np.array(sorted(new))
 
@@ -136,6 +148,10 @@ def _predict(learn, dl, idxs, act):
         for b in e: ps.append(act(_plain(_forward(learn, b[:k])).float()).float()); ys.append(_plain(b[k]))
     return torch.cat(ps).cpu(), torch.cat(ys).cpu()
 
+def _frozen(learn):
+    "True when `learn.freeze()` has frozen part of the model, as `vision_learner` does for a pretrained body"
+    return getattr(getattr(learn, 'opt', None), 'frozen_idx', 0) > 0
+
 def _epochs(n_fold, bs, steps):
     "Epochs of a fold's fit: enough for about `steps` optimizer steps, at least one"
     return max(1, math.ceil(steps / max(1, math.ceil(n_fold / bs))))
@@ -147,7 +163,9 @@ def cross_val_probs(learn:Learner, # a classification learner, before training (
                     epochs:int=None, # epochs of each fold's fit; default: enough for about `steps` batches
                     steps:int=300, # batches each fold's fit should take at least (when `epochs` is None)
                     lr:float=None, # learning rate of the fits; default: the learner's `lr`
-                    fit:str='fit_one_cycle', # the Learner method that trains each fold
+                    # the Learner method that trains each fold; default: 'fine_tune' for a frozen learner (a
+                    # pretrained body, as `vision_learner` leaves it), else 'fit_one_cycle'
+                    fit:str=None,
                     seed:int=0 # seed of the folds and of the fits
                    ):
     """Out-of-fold (probs, labels, info) of every training item, each from a copy of the learner that did not
@@ -155,6 +173,7 @@ def cross_val_probs(learn:Learner, # a classification learner, before training (
     check_learner(learn, need_valid=False)
     if not isinstance(folds, int) or folds < 2:
         raise RecipeError(f"folds={folds!r} holds no item out", "pass folds=2 or more (5 is usual)")
+    fit = ifnone(fit, 'fine_tune' if _frozen(learn) else 'fit_one_cycle')
     if not callable(getattr(Learner, fit, None)):
         raise RecipeError(f"Learner has no fit method {fit!r}",
                           "pass fit='fit_one_cycle', 'fit' or another Learner method")
@@ -169,7 +188,9 @@ def cross_val_probs(learn:Learner, # a classification learner, before training (
                           f"pass folds={max(2, n // 2)} or fewer")
     parts = np.array_split(np.random.default_rng(seed).permutation(n), folds)
     ep = ifnone(epochs, _epochs(n - len(parts[0]), dl.bs, steps))
-    kw = {} if lr is None else dict(lr_max=lr) if fit == 'fit_one_cycle' else dict(lr=lr)
+    kw = {} if lr is None else {dict(fit_one_cycle='lr_max', fine_tune='base_lr').get(fit, 'lr'): lr}
+    # fine_tune trains one epoch frozen, then its `epochs` unfrozen
+    n_ep = max(1, ep - 1) if fit == 'fine_tune' else ep
     probs = ys = None
     t0 = time.perf_counter()
     with _checking(learn, seed, need_valid=False) as l, l.no_bar(), l.no_logging(), \
@@ -179,14 +200,14 @@ def cross_val_probs(learn:Learner, # a classification learner, before training (
         for f in parts:
             l.model.load_state_dict(init)
             l.dls.loaders[0] = _on_items(dl, np.setdiff1d(np.arange(n), f), shuffle=True)
-            try: getattr(l, fit)(ep, cbs=_NoValidate(), reset_opt=True, **kw)
+            try: getattr(l, fit)(n_ep, cbs=_NoValidate(), reset_opt=True, **kw)
             finally: l.dls.loaders[0] = dl
             p, y = _predict(l, dl, f, act)
             if probs is None:
                 probs, ys = torch.zeros(n, p.shape[1]), torch.zeros((n, *y.shape[1:]), dtype=y.dtype)
             probs[f], ys[f] = p, y
     ys = ys.reshape(-1) if task == 'multiclass' else ys
-    info = dict(task=task, folds=folds, epochs=ep, seconds=round(time.perf_counter() - t0, 2))
+    info = dict(task=task, folds=folds, epochs=ep, fit=fit, seconds=round(time.perf_counter() - t0, 2))
     return probs.numpy(), ys.long().numpy(), info
 
 # %% ../nbs/01a_labels.ipynb #02471921
@@ -194,7 +215,7 @@ def _name(classes, i): return str(classes[i]) if classes is not None and 0 <= i 
 
 def find_label_issues(learn:Learner, # a classification learner, before training
                       folds:int=5, epochs:int=None, steps:int=300, # as `cross_val_probs`
-                      lr:float=None, fit:str='fit_one_cycle', seed:int=0, # as `cross_val_probs`
+                      lr:float=None, fit:str=None, seed:int=0, # as `cross_val_probs`
                       # flag the `ceil(count_factor * m)` items of lowest probability of their given label,
                       # `m` confident learning's count of wrong labels (None: cleanlab's rule, `filter_by`)
                       count_factor:float=1.2,
@@ -222,18 +243,25 @@ def find_label_issues(learn:Learner, # a classification learner, before training
                                p_given=probs[idx, labels[idx]].astype(float),
                                p_suggested=probs[idx, sug].astype(float)), index=idx)
     else:
-        lists = [np.flatnonzero(r).tolist() for r in labels]
-        idx = cl.filter.find_label_issues(lists, probs, multi_label=True, filter_by=filter_by,
-                                          return_indices_ranked_by='self_confidence', n_jobs=1)
-        rate, tags = len(idx) / n, lambda ks: ';'.join(_name(classes, int(k)) for k in ks) or '(none)'
-        q = cl.multilabel_classification.get_label_quality_scores(lists, probs)
-        df = pd.DataFrame(dict(given=[tags(lists[i]) for i in idx],
+        # one tag at a time: confident learning counts the wrong values of each tag, and an item is as suspect
+        # as the least probable of its given tag values
+        pg = np.where(labels == 1, probs, 1 - probs)
+        two = lambda k: np.stack([1 - probs[:, k], probs[:, k]], 1)
+        m = sum(cl.count.num_label_issues(labels[:, k], two(k)) for k in range(labels.shape[1])
+                if 0 < labels[:, k].sum() < n)
+        rate, tags = m / n, lambda ks: ';'.join(_name(classes, int(k)) for k in ks) or '(none)'
+        if count_factor is None:
+            idx = cl.filter.find_label_issues([np.flatnonzero(r).tolist() for r in labels], probs,
+                                              multi_label=True, filter_by=filter_by,
+                                              return_indices_ranked_by='self_confidence', n_jobs=1)
+        else: idx = np.argsort(pg.min(1), kind='stable')[:math.ceil(count_factor * m)]
+        df = pd.DataFrame(dict(given=[tags(np.flatnonzero(labels[i])) for i in idx],
                                suggested=[tags(np.flatnonzero(probs[i] > 0.5)) for i in idx],
-                               quality=q[idx].astype(float)),
+                               p_given=pg[idx].min(1).astype(float)),
                           index=idx)
     df.index.name = 'item'
     df.attrs = dict(info, n_items=n, n_flagged=len(idx), noise_rate=float(rate), filter_by=filter_by,
-                    count_factor=count_factor if info['task'] == 'multiclass' else None)
+                    count_factor=count_factor)
     return df
 
 @patch
