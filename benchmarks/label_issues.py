@@ -2,7 +2,9 @@
 
 Plants wrong labels in the training set (2% and 10% relabelled to a random other class, 5% relabelled to the class each
 class is most often confused with) on scikit-learn's digits (the recipe's MLP), the zoo's wine table (`tabular_learner`) and
-the zoo's generated reviews (an AWD-LSTM), and scores the flagged items against the planted ones (precision and recall):
+the zoo's generated reviews (an AWD-LSTM), and a generated table of 50,000 rows and 10 classes (`tabular_learner`, 704
+batches an epoch, so that a fold's fit is one epoch: the size where the search's time matters; 2% and 10% random only),
+and scores the flagged items against the planted ones (precision and recall):
 
 - ours: `find_label_issues(learn)`: 5-fold out-of-fold probabilities of the user's own learner, cleanlab's confident
   learning's count of wrong labels, the ceil(1.2 x count) items of lowest probability of their label flagged;
@@ -15,6 +17,7 @@ Also: the clean data (no planted labels: the estimated noise rate and `check_lab
 ours against one plain training epoch.
 
     python benchmarks/label_issues.py              # every row
+    python benchmarks/label_issues.py --families large --json results/cpu_label_issues_large.json
     python benchmarks/label_issues.py --quick      # digits only
 
 Writes `$OUT/cpu_label_issues.json` (or `--json PATH`).
@@ -36,11 +39,28 @@ def family(name):
     if name == 'tabular':
         from fastai.tabular.all import tabular_learner, accuracy
         return ZOO['tabular_classifier'], lambda dls: tabular_learner(dls, layers=[64, 32], metrics=accuracy), None
+    if name == 'large':
+        from fastai.tabular.all import tabular_learner, accuracy
+        return _large, lambda dls: tabular_learner(dls, layers=[200, 100], metrics=accuracy), None
     if name == 'text':
         from fastai.text.all import text_classifier_learner, AWD_LSTM, awd_lstm_clas_config, accuracy
         mk = lambda dls: text_classifier_learner(dls, AWD_LSTM, pretrained=False, config={**awd_lstm_clas_config, **_AWD}, metrics=accuracy)
         return ZOO['text_classifier'], mk, 1e-2
     raise ValueError(name)
+
+def _large(n=50_000, seed=0):
+    "A `tabular_learner` on a generated table of `n` rows, 10 classes, 20 columns: about 700 batches an epoch"
+    import pandas as pd
+    from sklearn.datasets import make_classification
+    from fastai.tabular.all import TabularDataLoaders, tabular_learner, Normalize, CategoryBlock, accuracy
+    from recipe.core import set_seed
+    X, y = make_classification(n, n_features=20, n_informative=12, n_redundant=4, n_classes=10, n_clusters_per_class=1,
+                               class_sep=2.0, flip_y=0, random_state=seed)
+    df = pd.DataFrame(X, columns=[f'x{i}' for i in range(20)]); df['target'] = y
+    set_seed(seed)
+    dls = TabularDataLoaders.from_df(df, y_names='target', cont_names=[f'x{i}' for i in range(20)], procs=[Normalize],
+                                     y_block=CategoryBlock(), valid_idx=list(range(0, n, 10)), bs=64)
+    return tabular_learner(dls, layers=[200, 100], metrics=accuracy)
 
 def features(dls):
     "The model's inputs of every training item as one matrix for a logistic regression"
@@ -130,13 +150,13 @@ NOISES = [('2% random', 0.02, 'random'), ('10% random', 0.10, 'random'), ('5% co
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--quick', action='store_true', help='digits only')
-    p.add_argument('--families', nargs='+', default=['digits', 'tabular', 'text'])
+    p.add_argument('--families', nargs='+', default=['digits', 'tabular', 'text', 'large'])
     p.add_argument('--json', help='where to write the JSON summary')
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     import cleanlab
     fams = ['digits'] if a.quick else a.families
-    rows = sum([run_family(f, NOISES if f != 'text' else NOISES[:2]) for f in fams], [])
+    rows = sum([run_family(f, NOISES if f not in ('text', 'large') else NOISES[:2]) for f in fams], [])
     res = dict(device='cpu', torch_threads=1, cleanlab=cleanlab.__version__, date=time.strftime('%Y-%m-%d'),
                load_avg=round(os.getloadavg()[0], 1), top_losses_k='the number of planted items', rows=rows)
     path = a.json or (os.path.join(os.environ['OUT'], 'cpu_label_issues.json') if os.environ.get('OUT') else None)

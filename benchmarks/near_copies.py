@@ -9,6 +9,7 @@ table without plants, and on sklearn's digits and wine (standardised). Time is `
 
     python benchmarks/near_copies.py                          # recall at 50,000 items, time at 50,000 and 200,000
     python benchmarks/near_copies.py --sizes 20000 --quick    # a quick one
+    python benchmarks/near_copies.py --cleanlab --sizes       # recall beside cleanlab's Datalab (about a minute a table)
 
 Writes `$OUT/near_copies.json` when the environment variable OUT is set (or `--json PATH`).
 """
@@ -66,6 +67,23 @@ def score(rep, planted):
                 recall_leak=round(len(found_l) / max(len(planted['leaks']), 1), 4),
                 false_flags=int(dup['near'] + leak['near'] - len(found_d) - len(found_l)))
 
+def cleanlab_near(x, y, n_tr, planted=None):
+    """cleanlab's Datalab `near_duplicate` issue on all rows (training and validation together): recall of the planted
+    copies (a copy counts when its row is flagged) and flags on rows that are neither a copy nor its original"""
+    from cleanlab import Datalab
+    t0 = time.perf_counter()
+    lab = Datalab(data={'y': np.asarray(y)}, label_name='y', verbosity=0)
+    lab.find_issues(features=np.ascontiguousarray(x), issue_types={'near_duplicate': {}})
+    flagged = set(np.flatnonzero(lab.get_issues('near_duplicate')['is_near_duplicate_issue'].to_numpy()).tolist())
+    t = round(time.perf_counter() - t0, 2)
+    if planted is None: return dict(false_flags=len(flagged), seconds=t)
+    copies_d, copies_l = {b for a, b in planted['dups']}, {n_tr + v for v, _ in planted['leaks']}
+    involved = copies_d | copies_l | {a for a, _ in planted['dups']} | {t for _, t in planted['leaks']}
+    return dict(recall=round(len(flagged & (copies_d | copies_l)) / max(1, len(copies_d | copies_l)), 4),
+                recall_dup=round(len(flagged & copies_d) / max(1, len(copies_d)), 4),
+                recall_leak=round(len(flagged & copies_l) / max(1, len(copies_l)), 4),
+                false_flags=len(flagged - involved), seconds=t)
+
 def flags(rep): return int(rep['duplicates'].details['near'] + rep['leakage'].details['near'])
 
 def sk_table(name):
@@ -84,6 +102,7 @@ def main(argv=None):
     p.add_argument('--noise', type=float, nargs='*', default=[0.01, 0.05, 0.2])
     p.add_argument('--kinds', nargs='*', default=['gauss', 'blobs'])
     p.add_argument('--quick', action='store_true', help='recall only at the last noise level')
+    p.add_argument('--cleanlab', action='store_true', help="also cleanlab's Datalab near_duplicate on the recall tables")
     p.add_argument('--json', default=None)
     a = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -91,12 +110,18 @@ def main(argv=None):
     for kind in a.kinds:
         x, y = make_table(kind, a.n, a.d)
         rep, t = inspect(x, y, len(x) - len(x) // 10)
-        res['clean'][kind] = flags(rep); print(f"{kind} clean: {flags(rep)} near copies flagged ({t:.1f} s)")
+        res['clean'][kind] = flags(rep); print(f"{kind} clean: {flags(rep)} near copies flagged ({t:.1f} s)", flush=True)
+        if a.cleanlab:
+            res.setdefault('cleanlab_clean', {})[kind] = c = cleanlab_near(x, y, len(x) - len(x) // 10)
+            print(f"{kind} clean, cleanlab: {c}", flush=True)
         for noise in (a.noise[-1:] if a.quick else a.noise):
             xp, yp, n_tr, planted = plant(x, y, noise, a.n_dup, a.n_leak)
             rep, t = inspect(xp, yp, n_tr)
             res['recall'][f'{kind} {noise}'] = sc = dict(score(rep, planted), seconds=round(t, 2))
-            print(f"{kind} noise {noise}: {sc}")
+            print(f"{kind} noise {noise}: {sc}", flush=True)
+            if a.cleanlab:
+                res.setdefault('cleanlab_recall', {})[f'{kind} {noise}'] = c = cleanlab_near(xp, yp, n_tr, planted)
+                print(f"{kind} noise {noise}, cleanlab: {c}", flush=True)
     for name in ('digits', 'wine'):
         rep, t = inspect(*sk_table(name))
         res['clean'][name] = flags(rep); print(f"{name} clean: {flags(rep)} near copies flagged")
