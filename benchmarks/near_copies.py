@@ -9,7 +9,7 @@ table without plants, and on sklearn's digits and wine (standardised). Time is `
 
     python benchmarks/near_copies.py                          # recall at 50,000 items, time at 50,000 and 200,000
     python benchmarks/near_copies.py --sizes 20000 --quick    # a quick one
-    python benchmarks/near_copies.py --cleanlab --sizes       # recall beside cleanlab's Datalab (about a minute a table)
+    python benchmarks/near_copies.py --cleanlab --sizes       # beside cleanlab's Datalab: pip install 'cleanlab[datalab]'
 
 Writes `$OUT/near_copies.json` when the environment variable OUT is set (or `--json PATH`).
 """
