@@ -7,7 +7,8 @@ batches an epoch, so that a fold's fit is one epoch: the size where the search's
 and scores the flagged items against the planted ones (precision and recall):
 
 - ours: `find_label_issues(learn)`: 5-fold out-of-fold probabilities of the user's own learner, cleanlab's confident
-  learning's count of wrong labels, the ceil(1.2 x count) items of lowest probability of their label flagged;
+  learning's calibrated count of wrong labels, that many items of lowest probability of their label flagged (and, on the
+  same probabilities, the plain count as is and times 1.2, and cleanlab's own rule);
 - cleanlab + LR: `cleanlab.filter.find_label_issues` on scikit-learn's `cross_val_predict(LogisticRegression(), cv=5)`
   probabilities, on the model's inputs (pixels; table columns with one-hot categories; bag of words for text);
 - top losses: fastai's `ClassificationInterpretation.top_losses` after one plain fit of the learner on all the training
@@ -17,8 +18,8 @@ Also: the clean data (no planted labels: the estimated noise rate and `check_lab
 ours against one plain training epoch.
 
     python benchmarks/label_issues.py              # every row
-    python benchmarks/label_issues.py --families large --json results/cpu_label_issues_large.json
     python benchmarks/label_issues.py --quick      # digits only
+    python benchmarks/label_issues.py --sizes 10000 50000 200000   # seconds and peak memory per size
 
 Writes `$OUT/cpu_label_issues.json` (or `--json PATH`).
 """
@@ -138,11 +139,36 @@ def run_family(name, noises):
             to = cm.argmax(1).tolist()
         dls, planted = plant_label_noise(base.dls, frac, to=to, seed=0)
         l = mk(dls)
-        t0 = time.perf_counter(); df = find_label_issues(l, lr=lr); t = time.perf_counter() - t0
+        t0 = time.perf_counter(); pr = cross_val_probs(l, lr=lr); df = find_label_issues(l, probs=pr); t = time.perf_counter() - t0
         row = dict(family=name, noise=tag, planted=len(planted), ours=dict(**_prf(df.index, planted), seconds=round(t, 1),
                    noise_rate=round(df.attrs['noise_rate'], 4)))
+        # other counts on the same probabilities: confident learning's plain count (times 1.2, and as is), cleanlab's rule
+        for key, kw in (('off_diagonal_x1.2', dict(count_method='off_diagonal', count_factor=1.2)),
+                        ('off_diagonal', dict(count_method='off_diagonal')), ('cleanlab_rule', dict(count_factor=None))):
+            row.setdefault('ours_variants', {})[key] = _prf(find_label_issues(l, probs=pr, **kw).index, planted)
         row.update(peers(mk(dls), planted, df.attrs['epochs'], lr))
         rows.append(row); print(row, flush=True)
+    return rows
+
+def _one_size(n):
+    "In a fresh process: seconds and peak resident memory of `find_label_issues` on the generated table of `n` rows"
+    import resource
+    from recipe.labels import find_label_issues
+    torch.set_num_threads(1)
+    l = _large(n)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter(); df = find_label_issues(l); t = time.perf_counter() - t0
+    return dict(n=n, seconds=round(t, 1), peak_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                peak_mb_before=round(before / 1024), epochs_per_fold=df.attrs['epochs'], flagged=len(df))
+
+def sizes(ns):
+    "Time and peak memory per size, each in its own process (peak resident memory of the whole process)"
+    import subprocess, sys
+    rows = []
+    for n in ns:
+        code = f"import json, sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); import label_issues as b; print(json.dumps(b._one_size({n})))"
+        out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+        rows.append(json.loads(out.strip().splitlines()[-1])); print(rows[-1], flush=True)
     return rows
 
 NOISES = [('2% random', 0.02, 'random'), ('10% random', 0.10, 'random'), ('5% confusable', 0.05, 'confusable')]
@@ -151,10 +177,17 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--quick', action='store_true', help='digits only')
     p.add_argument('--families', nargs='+', default=['digits', 'tabular', 'text', 'large'])
+    p.add_argument('--sizes', type=int, nargs='*', help='only time and peak memory on the generated table of these sizes')
     p.add_argument('--json', help='where to write the JSON summary')
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     import cleanlab
+    if a.sizes:
+        res = dict(device='cpu', torch_threads=1, date=time.strftime('%Y-%m-%d'), load_avg=round(os.getloadavg()[0], 1),
+                   rows=sizes(a.sizes))
+        if a.json:
+            with open(a.json, 'w') as f: json.dump(res, f, indent=2)
+        return res
     fams = ['digits'] if a.quick else a.families
     rows = sum([run_family(f, NOISES if f not in ('text', 'large') else NOISES[:2]) for f in fams], [])
     res = dict(device='cpu', torch_threads=1, cleanlab=cleanlab.__version__, date=time.strftime('%Y-%m-%d'),
