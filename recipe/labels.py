@@ -218,7 +218,10 @@ def find_label_issues(learn:Learner, # a classification learner, before training
                       lr:float=None, fit:str=None, seed:int=0, # as `cross_val_probs`
                       # flag the `ceil(count_factor * m)` items of lowest probability of their given label,
                       # `m` confident learning's count of wrong labels (None: cleanlab's rule, `filter_by`)
-                      count_factor:float=1.2,
+                      count_factor:float=1.0,
+                      # how confident learning counts (`cleanlab.count.num_label_issues`): the calibrated count
+                      # scales each class's row of the confident joint to that class's number of labels
+                      count_method:str='off_diagonal_calibrated',
                       # cleanlab's rule (`cleanlab.filter.find_label_issues`) when `count_factor` is None
                       filter_by:str='low_self_confidence',
                       probs=None # the result of `cross_val_probs`, to reuse predictions already made
@@ -230,12 +233,12 @@ def find_label_issues(learn:Learner, # a classification learner, before training
                            else cross_val_probs(learn, folds, epochs, steps, lr, fit, seed))
     classes, n = _classes(learn.dls), len(labels)
     if info['task'] == 'multiclass':
-        m = cl.count.num_label_issues(labels, probs)   # confident learning's estimate of the wrong labels
+        # confident learning's estimate of the wrong labels
+        m = cl.count.num_label_issues(labels, probs, estimation_method=count_method)
         rate = m / n
         if count_factor is None:
             idx = cl.filter.find_label_issues(labels, probs, filter_by=filter_by,
                                               return_indices_ranked_by='self_confidence', n_jobs=1)
-        # the estimate falls a little short of the true count (1.7% for 2% planted on the digits): widen it
         else: idx = np.argsort(probs[np.arange(n), labels], kind='stable')[:math.ceil(count_factor * m)]
         sug = probs[idx].argmax(1)
         df = pd.DataFrame(dict(given=[_name(classes, int(i)) for i in labels[idx]],
@@ -247,7 +250,8 @@ def find_label_issues(learn:Learner, # a classification learner, before training
         # as the least probable of its given tag values
         pg = np.where(labels == 1, probs, 1 - probs)
         two = lambda k: np.stack([1 - probs[:, k], probs[:, k]], 1)
-        m = sum(cl.count.num_label_issues(labels[:, k], two(k)) for k in range(labels.shape[1])
+        m = sum(cl.count.num_label_issues(labels[:, k], two(k), estimation_method=count_method)
+                for k in range(labels.shape[1])
                 if 0 < labels[:, k].sum() < n)
         rate, tags = m / n, lambda ks: ';'.join(_name(classes, int(k)) for k in ks) or '(none)'
         if count_factor is None:
@@ -261,7 +265,7 @@ def find_label_issues(learn:Learner, # a classification learner, before training
                           index=idx)
     df.index.name = 'item'
     df.attrs = dict(info, n_items=n, n_flagged=len(idx), noise_rate=float(rate), filter_by=filter_by,
-                    count_factor=count_factor)
+                    count_factor=count_factor, count_method=count_method)
     return df
 
 @patch
@@ -288,7 +292,7 @@ def show_label_issues(learn:Learner, # the learner whose training items were sea
 # %% ../nbs/01a_labels.ipynb #e7b851df
 def check_label_issues(learn:Learner, # a classification learner, before training
                        # warn when the estimated share of wrong training labels is above this
-                       max_rate:float=0.015,
+                       max_rate:float=0.03,
                        # suspects spelled out in the details (every flagged position is kept)
                        max_examples:int=10,
                        **kwargs # passed to `find_label_issues`
