@@ -162,7 +162,8 @@ def cross_val_probs(learn:Learner, # a classification learner, before training (
                     folds:int=5,
                     epochs:int=None, # epochs of each fold's fit; default: enough for about `steps` batches
                     steps:int=300, # batches each fold's fit should take at least (when `epochs` is None)
-                    lr:float=None, # learning rate of the fits; default: the learner's `lr`
+                    # learning rate of the fits; default: the learner's `lr` (`fine_tune`: its own default)
+                    lr:float=None,
                     # the Learner method that trains each fold; default: 'fine_tune' for a frozen learner (a
                     # pretrained body, as `vision_learner` leaves it), else 'fit_one_cycle'
                     fit:str=None,
