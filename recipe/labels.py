@@ -70,8 +70,8 @@ def plant_label_noise(dls:DataLoaders, # a classifier's data: a class index, or 
         if hasattr(dls.train.dataset, 'iloc'):
             raise RecipeError("planting wrong tags in a multi-label table is not supported",
                               "plant them in the DataFrame before building the DataLoaders")
-        flip = lambda r, k: [int(v) if j != k else 1 - int(v) for j, v in enumerate(r)]
-        new = {int(i): flip(y[i], rng.integers(y.shape[1])) for i in idx}
+        new = {}
+        for i in idx: r = y[i].copy(); r[rng.integers(y.shape[1])] ^= 1; new[int(i)] = r.tolist()
     else:
         c = len(_classes(dls) or []) or int(y.max()) + 1
         new = {int(i): int(to[y[i]]) if to is not None else int((y[i] + rng.integers(1, c)) % c) for i in idx}
@@ -83,7 +83,7 @@ def plant_label_noise(dls:DataLoaders, # a classifier's data: a class index, or 
 def _cleanlab():
     "cleanlab's modules, or a one-line error saying how to install it"
     try:
-        import cleanlab.filter, cleanlab.count, cleanlab.multilabel_classification
+        import cleanlab.filter, cleanlab.count
         return cleanlab
     except ImportError:
         raise RecipeError("finding wrong labels needs cleanlab, which is not installed",
