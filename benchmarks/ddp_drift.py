@@ -4,6 +4,9 @@ Each stage trains the same model on two ranks (`run_ddp`), gathers every paramet
 step, and reports the first step at which the ranks differ and the largest difference at the end:
 - `plain`: PyTorch's `DistributedDataParallel` alone (an MLP with BatchNorm, SGD), no fastai;
 - `plain_nobn`: the same without BatchNorm (no buffers to keep in step);
+- `trainer_unmoved`: the digits `Learner` with `DDPTrainer` as it was before it moved the model to the loaders' device
+  first (DDP wrapped the model on the CPU; fastai moved it to the GPU afterwards): on CUDA the gradients are never
+  averaged and the ranks drift from the first step, on the CPU nothing moves and they agree;
 - `trainer`: fastai's `Learner` on the digits with recipe's `DDPTrainer`, no other callback;
 - `ema`, `health`, `dynamics`, `grokking`: `DDPTrainer` and one recipe callback;
 - `fastai`: fastai's own `learn.distrib_ctx()` started by `torchrun`, with `TrainingHealth`, `GrokkingMonitor` and `EMA`.
@@ -44,7 +47,7 @@ def plain(rank, world_size, device='cpu', steps=40, bn=True, sync=False):
                           buffers=spread([b for b in model.module.buffers() if b.is_floating_point()] or [torch.zeros(1, device=dev)])))
     return diffs
 
-def learner_fit(rank, world_size, device='cpu', cb='', epochs=2):
+def learner_fit(rank, world_size, device='cpu', cb='', epochs=2, unmoved=False):
     "fastai's Learner with recipe's DDPTrainer (and one recipe callback): the ranks' weights after each epoch"
     import torch, torch.distributed as dist
     from fastai.callback.core import Callback
@@ -57,13 +60,19 @@ def learner_fit(rank, world_size, device='cpu', cb='', epochs=2):
         def before_fit(self):
             self.diffs = []
             self.ema = next((c for c in self.learn.cbs if type(c).__name__ == 'EMA'), None)
+        def after_backward(self):
+            m = getattr(self.model, 'module', self.model)
+            s = torch.cat([t.grad.detach().float().flatten() for t in m.parameters()])
+            out = [torch.zeros_like(s) for _ in range(world_size)]
+            dist.all_gather(out, s)
+            self.grad = float((out[0] - out[1]).abs().max())
         def after_batch(self):
             if not self.training: return
             m = getattr(self.model, 'module', self.model)
             s = torch.cat([t.detach().float().flatten() for t in m.parameters()])
             out = [torch.zeros_like(s) for _ in range(world_size)]
             dist.all_gather(out, s)
-            d = dict(params=float((out[0] - out[1]).abs().max()))
+            d = dict(params=float((out[0] - out[1]).abs().max()), grad=self.grad)
             if self.ema is not None:
                 e = torch.cat([t.detach().float().flatten() for t in self.ema.avg])
                 out = [torch.zeros_like(e) for _ in range(world_size)]
@@ -80,8 +89,17 @@ def learner_fit(rank, world_size, device='cpu', cb='', epochs=2):
         from recipe.baseline import PredictionDynamics; extra = [PredictionDynamics(every=5)]
     elif cb == 'grokking':
         from recipe.grokking import GrokkingMonitor; extra = [GrokkingMonitor(every=5)]
+    trainer = DDPTrainer()
+    if unmoved:  # DDPTrainer as it was before it moved the model: DDP wraps the model while it is on the CPU
+        class Unmoved(DDPTrainer):
+            def before_fit(self):
+                from recipe.distributed import shard_dl
+                from torch.nn.parallel import DistributedDataParallel as DDP
+                self.old_dl = self.dls.loaders[0]; self.dls.loaders[0] = shard_dl(self.old_dl)
+                self.learn.model = DDP(self.learn.model)
+        trainer = Unmoved()
     cmp = Compare()
-    with learn.no_bar(), learn.no_logging(): learn.fit(epochs, cbs=[DDPTrainer(), cmp] + extra)
+    with learn.no_bar(), learn.no_logging(): learn.fit(epochs, cbs=[trainer, cmp] + extra)
     return cmp.diffs
 
 FASTAI = r"""
@@ -125,7 +143,9 @@ def fastai_stage(device):
         p = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', f'--master_port={free_port()}',
                             str(Path(d)/'train.py'), device], capture_output=True, text=True, timeout=300, env=env, cwd=d)
     line = next((l for l in p.stdout.splitlines() if l.startswith('DIFFS ')), None)
-    if line is None: raise RuntimeError((p.stdout + p.stderr)[-1500:])
+    if line is None:  # the first rank's traceback, not torchrun's summary
+        err = p.stdout + p.stderr
+        raise RuntimeError(err[err.find('Traceback'):][:3000] if 'Traceback' in err else err[-3000:])
     diffs = json.loads(line[6:])
     return {k: summary([d.get(k, 0.) for d in diffs]) for k in diffs[0]}
 
@@ -137,7 +157,7 @@ def summary(diffs, key=None):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    p.add_argument('--stages', default='plain,plain_sync,plain_nobn,trainer,ema,health,health_plain,dynamics,grokking,fastai')
+    p.add_argument('--stages', default='plain,plain_sync,plain_nobn,trainer_unmoved,trainer,ema,health,health_plain,dynamics,grokking,fastai')
     a = p.parse_args()
     res = dict(device=torch.cuda.get_device_name() if a.device == 'cuda' else 'cpu', torch=torch.__version__, stages={})
     for st in a.stages.split(','):
@@ -147,7 +167,8 @@ def main():
                 r = run_ddp(plain, device=a.device, bn=st != 'plain_nobn', sync=st == 'plain_sync', timeout=300)
                 out = {k: summary(r[0], k) for k in ('params', 'grad', 'buffers')}
             else:
-                r = run_ddp(learner_fit, device=a.device, cb='' if st == 'trainer' else st, timeout=300)
+                r = run_ddp(learner_fit, device=a.device, cb='' if st.startswith('trainer') else st,
+                            unmoved=st == 'trainer_unmoved', timeout=300)
                 out = {k: summary(r[0], k) for k in r[0][0]}
         except Exception as e: out = dict(error=f"{type(e).__name__}: {e}")
         res['stages'][st] = out
