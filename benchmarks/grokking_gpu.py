@@ -154,14 +154,15 @@ def transformer_map(a, dev, out):
     # 3. precision: a few cells in fp32 and in the low precisions, same stopping rule
     res['precision'] = []
     for pr in (['fp32', 'tf32', 'bf16'] if dev == 'cuda' else ['fp32']):
-        for wd, fr in g['cells']:
-            c = pdiag(g, dev, wds=(wd,), fracs=(fr,), steps=g['steps'], stop_at=0.99, check_every=g['check_every'],
-                      cuda_graph=dev == 'cuda', precision=pr)
-            s = c.steps_to(0.99).ravel()
-            res['precision'].append(dict(precision=pr, wd=wd, frac=fr, phases=c.phases.ravel().tolist(),
+        # the cells share one training fraction: one run of all their models per precision
+        c = pdiag(g, dev, wds=tuple(wd for wd, _ in g['cells']), fracs=(g['cells'][0][1],), steps=g['steps'], stop_at=0.99,
+                  check_every=g['check_every'], cuda_graph=dev == 'cuda', precision=pr)
+        for i, (wd, fr) in enumerate(g['cells']):
+            s = c.steps_to(0.99)[i].ravel()
+            res['precision'].append(dict(precision=pr, wd=wd, frac=fr, phases=c.phases[i].ravel().tolist(),
                                          steps_to_99=[None if np.isnan(x) else int(x) for x in s], seconds=c.seconds))
-            print(f"  {pr} wd {wd} frac {fr}: phases {c.phases.ravel().tolist()} steps to 99% {s.tolist()}", flush=True)
-            save()
+            print(f"  {pr} wd {wd} frac {fr}: phases {c.phases[i].ravel().tolist()} steps to 99% {s.tolist()}", flush=True)
+        save()
     # 4. the same models one after another: train_grokking on a sample, extrapolated to every model's steps
     res['sequential'] = []
     for pr in ('fp32', 'tf32'):

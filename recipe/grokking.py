@@ -145,15 +145,19 @@ class OneLayerTransformer(nn.Module):
         nn.init.normal_(self.unembed.weight, std=p**-0.5)
         for m in self.mlp[::2]: nn.init.zeros_(m.bias)
     def forward(self, x):
-        x = torch.cat([x, torch.full_like(x[:, :1], self.p)], 1)
-        h = self.embed(x) + self.pos
-        B, T, D = h.shape
-        q, k, v = self.qkv(h).view(B, T, 3, self.n_heads, D // self.n_heads).unbind(2)
-        # only the last position ('=') reaches the logits, and under the causal mask it sees all three tokens:
-        # computing attention and MLP there alone gives the same logits, and no 3-token fused-attention kernel
-        # (slow)
-        att = (torch.einsum('bhd,bthd->bht', q[:, -1], k) / (D // self.n_heads)**0.5).softmax(-1)
-        r = h[:, -1] + self.attn_out(torch.einsum('bht,bthd->bhd', att, v).reshape(B, D))
+        p, H, E = self.p, self.n_heads, self.embed.weight
+        B, D = x.shape[0], E.shape[1]; dh = D // H
+        w_q, w_k, w_v = self.qkv.weight.split(D)
+        h2 = E[p] + self.pos[2]  # the last position always holds '='
+        q = (w_q @ h2).view(H, dh)  # so its query is the same for every input
+        def table(h):  # per token: its attention score against q (one per head), then its value
+            return (((h @ w_k.T).view(-1, H, dh) * q).sum(-1) / dh**0.5, h @ w_v.T)
+        (s0, v0), (s1, v1), (s2, v2) = table(E[:p] + self.pos[0]), table(E[:p] + self.pos[1]), table(h2[None])
+        (s_a, v_a), (s_b, v_b) = [(F.embedding(x[:, i], s), F.embedding(x[:, i], v)) for i, s, v in ((0, s0, v0),
+                                                                                                     (1, s1, v1))]
+        att = torch.stack([s_a, s_b, s2.expand(B, H)], -1).softmax(-1)[..., None]  # (B, H, 3, 1)
+        z = att[:, :, 0] * v_a.view(B, H, dh) + att[:, :, 1] * v_b.view(B, H, dh) + att[:, :, 2] * v2.view(1, H, dh)
+        r = h2 + self.attn_out(z.reshape(B, D))
         return self.unembed(r + self.mlp(r))
     @property
     def embedding(self): return self.embed.weight[:self.p]
@@ -469,6 +473,23 @@ def _capture(fns, mutable):
     torch.cuda.synchronize()
     return [g.replay for g in graphs]
 
+def _size_groups(rows, k:int):
+    """Split models into at most `k` groups of similar `rows`, each to be padded to its largest, with the fewest
+    padded rows in all (dynamic programming over the sorted sizes); index arrays into `rows`"""
+    sizes, counts = np.unique(rows, return_counts=True)
+    n, k = len(sizes), max(1, min(k, len(sizes)))
+    cum = np.concatenate([[0], np.cumsum(counts)])
+    cost = lambda a, b: sizes[b - 1] * (cum[b] - cum[a])  # sizes[a:b] padded to the largest
+    best = np.full((k + 1, n + 1), np.inf); best[0, 0] = 0; cut = np.zeros((k + 1, n + 1), int)
+    for g in range(1, k + 1):
+        for b in range(1, n + 1):
+            for a in range(b):
+                c = best[g - 1, a] + cost(a, b)
+                if c < best[g, b]: best[g, b], cut[g, b] = c, a
+    g, b, edges = int(best[:, n].argmin()), n, []
+    while b: edges.append((cut[g, b], b)); b, g = cut[g, b], g - 1
+    return [np.flatnonzero((rows >= sizes[a]) & (rows <= sizes[b - 1])) for a, b in reversed(edges)]
+
 def train_together(make_model, # () -> nn.Module: one small model
                    seeds, # one seed per model: `torch.manual_seed(seed)` before `make_model()`
                    # (x, y): (n_models, n_max, ...) and (n_models, n_max), one training set per model
@@ -485,7 +506,9 @@ def train_together(make_model, # () -> nn.Module: one small model
                    # 'fp32'; 'tf32': matmuls in TensorFloat-32; 'bf16': the forward in bfloat16 autocast
                    precision:str='fp32',
                    cuda_graph:bool=None, # capture the step in a CUDA graph; default: on CUDA
-                   compile:bool=False # `torch.compile` the vmapped loss (fuses its elementwise work)
+                   compile:bool=False, # `torch.compile` the vmapped loss (fuses its elementwise work)
+                   # at most this many stacks, of models with similar training sizes (each padded to its largest)
+                   max_stacks:int=8
                   ):
     """Train many small models as one: stacked parameters, `vmap`-ed forward, AdamW with a weight decay per
     model"""
@@ -514,7 +537,7 @@ def train_together(make_model, # () -> nn.Module: one small model
             out = functional_call(base, p, (x,)).float()
         return F.cross_entropy(out, y), (out.argmax(-1) == y).float().mean()
     fit, evaluate = vmap(fit_one), vmap(eval_one)
-    if compile: fit, evaluate = torch.compile(fit, dynamic=False), torch.compile(evaluate, dynamic=False)
+    if compile: fit, evaluate = torch.compile(fit), torch.compile(evaluate)
     n_rec = steps // every
     # the curves, kept on the device
     buf = torch.full((max(n_rec, 1), len(seeds), len(COLS)), float('nan'), device=dev)
@@ -524,11 +547,13 @@ def train_together(make_model, # () -> nn.Module: one small model
             # Adam's state of every model, stacked: step count, first and second moments
             for k, v in params.items()}
 
-    def stack(live):
-        """One step and one record function for the models in `live`, as a stack of their own (dropping
-        finished models)"""
-        li = torch.as_tensor(live, device=dev)
-        n = int(mask[li].any(0).nonzero().max()) + 1  # the training rows any of them uses: pad only to those
+    rows = (mask.cumsum(1).argmax(1) + 1).cpu().numpy()  # the training rows each model uses (to its last)
+
+    def part(li):
+        """Step, record and save functions for the models `li`, as a stack of their own, padded to the rows
+        they use"""
+        n = int(rows[li].max())
+        li = torch.as_tensor(li, device=dev)
         x, y, m, vx, vy = xt[li, :n], yt[li, :n], mask[li, :n], xv[li], yv[li]
         lst = torch.zeros(len(li), 2, device=dev)  # the last step's training loss and accuracy
         ps = {k: v[li].clone().requires_grad_() for k, v in params.items()}
@@ -555,7 +580,6 @@ def train_together(make_model, # () -> nn.Module: one small model
             wn = torch.stack([p.pow(2).flatten(1).sum(1) for p in pl]).sum(0).sqrt()
             buf.index_put_((idx.clamp(max=len(buf) - 1).expand(len(li)), li),
                            torch.stack([lst[:, 0], lst[:, 1], vl, va, wn], 1))
-            idx.add_(1)
         def save():
             "Write the stack back into the stacked weights and Adam state of all models"
             with torch.no_grad():
@@ -563,9 +587,21 @@ def train_together(make_model, # () -> nn.Module: one small model
                     st = opt.state[p]; params[k][li] = p.detach()
                     adam[k]['step'] = st['step'].cpu()
                     adam[k]['exp_avg'][li], adam[k]['exp_avg_sq'][li] = st['exp_avg'], st['exp_avg_sq']
+        return step, record, save, pl + [t for st in opt.state.values() for t in st.values()] + [lst]
+
+    def stack(live):
+        """One step, record and save function for the models in `live` (dropping finished models): a stack per
+        group of similar training sizes"""
+        parts = [part(live[g]) for g in _size_groups(rows[live], max_stacks)]
+        def step():
+            for p in parts: p[0]()
+        def record():
+            for p in parts: p[1]()
+            idx.add_(1)
+        def save():
+            for p in parts: p[2]()
         if not graph: return step, record, save
-        mutable = pl + [t for st in opt.state.values() for t in st.values()] + [lst, buf, idx]
-        return *_capture([step, record], mutable), save
+        return *_capture([step, record], [t for p in parts for t in p[3]] + [buf, idx]), save
 
     prev = torch.get_float32_matmul_precision()
     torch.set_float32_matmul_precision('high' if precision == 'tf32' else 'highest')

@@ -1,0 +1,94 @@
+"""Where the stacked transformer step's time goes: the step of the transformer phase map's models, timed per
+forward formulation, precision and stacking, with the top CUDA kernels of each formulation.
+
+    python benchmarks/transformer_step.py          # on CUDA
+    python benchmarks/transformer_step.py --quick  # tiny, CPU
+"""
+import argparse, json, os, sys, time
+import torch, torch.nn.functional as F
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+try: import fastai.learner  # noqa: F401
+except ImportError:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from grokking_gpu import _placeholder_fastai; _placeholder_fastai()
+from recipe.grokking import OneLayerTransformer, train_together, modular_arithmetic_data, _n_pairs
+
+class Einsum(OneLayerTransformer):
+    "attention at the last position through einsums over the three positions' queries, keys and values"
+    def forward(self, x):
+        x = torch.cat([x, torch.full_like(x[:, :1], self.p)], 1)
+        h = self.embed(x) + self.pos
+        B, T, D = h.shape
+        q, k, v = self.qkv(h).view(B, T, 3, self.n_heads, D // self.n_heads).unbind(2)
+        att = (torch.einsum('bhd,bthd->bht', q[:, -1], k) / (D // self.n_heads)**0.5).softmax(-1)
+        r = h[:, -1] + self.attn_out(torch.einsum('bht,bthd->bhd', att, v).reshape(B, D))
+        return self.unembed(r + self.mlp(r))
+
+class Elementwise(OneLayerTransformer):
+    "attention at the last position as products and sums instead of einsums"
+    def forward(self, x):
+        x = torch.cat([x, torch.full_like(x[:, :1], self.p)], 1)
+        h = self.embed(x) + self.pos
+        B, T, D = h.shape
+        q, k, v = self.qkv(h).view(B, T, 3, self.n_heads, D // self.n_heads).unbind(2)
+        att = ((q[:, -1:] * k).sum(-1) / (D // self.n_heads)**0.5).softmax(1)  # (B, T, H)
+        r = h[:, -1] + self.attn_out((att[..., None] * v).sum(1).reshape(B, D))
+        return self.unembed(r + self.mlp(r))
+
+MODELS = dict(einsum=Einsum, elementwise=Elementwise, tables=OneLayerTransformer)  # tables: the library's forward
+
+def grid(p, wds, fracs, seeds):
+    n_pairs = _n_pairs(p, '+'); sizes = [round(f * n_pairs) for f in fracs]
+    data = [modular_arithmetic_data(p, '+', max(sizes) / n_pairs, s) for s in range(seeds)]
+    g = [(w, n, s) for w in wds for n in sizes for s in range(seeds)]
+    return g, data, sizes
+
+def step_ms(model, g, data, size, steps, dev, **kw):
+    pick = lambda j, i: torch.stack([data[s][j][i] for _, _, s in g])
+    mask = torch.arange(max(n for _, n, _ in g))[None] < torch.tensor([n for _, n, _ in g])[:, None]
+    n = mask.shape[1]
+    h, _ = train_together(lambda: model(**size), [s for *_, s in g], (pick(0, 0)[:, :n], pick(0, 1)[:, :n]), mask,
+                          (pick(1, 0), pick(1, 1)), [w for w, *_ in g], steps=steps, every=50 if steps >= 50 else steps,
+                          device=dev, **kw)
+    return 1e3 * h['seconds'] / steps, h
+
+def main():
+    ap = argparse.ArgumentParser(); ap.add_argument('--quick', action='store_true'); ap.add_argument('--no-compile', action='store_true')
+    a = ap.parse_args()
+    dev = 'cuda' if torch.cuda.is_available() and not a.quick else 'cpu'
+    if a.quick: p, size, wds, fracs, seeds, steps = 23, dict(p=23, d_model=32, d_mlp=64), (0.1, 1.), (0.3, 0.5), 2, 10
+    else: p, size, wds, fracs, seeds, steps = 113, dict(p=113), (0.1, 0.3, 1., 3., 10., 30.), (0.1, 0.2, 0.3, 0.4, 0.5), 4, 100
+    # the formulations agree
+    torch.manual_seed(0); ref = Einsum(**size); x = torch.randint(0, p, (64, 2))
+    res = dict(device=torch.cuda.get_device_name() if dev == 'cuda' else 'cpu', torch=torch.__version__, date=time.strftime('%Y-%m-%d'),
+               agree={}, runs=[])
+    for k, m in MODELS.items():
+        mm = m(**size); mm.load_state_dict(ref.state_dict())
+        res['agree'][k] = float((mm(x) - ref(x)).abs().max())
+    print('max |logit difference| vs einsum:', res['agree'], flush=True)
+    g, data, sizes = grid(p, wds, fracs, seeds)
+    graph = dev == 'cuda'
+    plan = [(k, pr, 'one', {}) for k in MODELS for pr in ('tf32',)] + [
+        ('tables', 'fp32', 'one', {}), ('einsum', 'tf32', 'by_size', {}), ('tables', 'tf32', 'by_size', {}),
+        ('tables', 'bf16', 'by_size', {}), ('tables', 'fp32', 'by_size', {})] + (
+        [('tables', 'tf32', 'by_size', dict(compile=True))] if dev == 'cuda' and not a.no_compile else [])
+    out = os.environ.get('OUT')
+    for k, pr, stacking, kw in plan:
+        try:
+            ms, h = step_ms(MODELS[k], g, data, size, steps, dev, precision=pr, cuda_graph=graph,
+                            max_stacks=1 if stacking == 'one' else 8, **kw)
+            r = dict(ms_per_step=ms, setup_seconds=h['setup_seconds'])
+        except Exception as e: r = dict(error=repr(e)[:500])
+        res['runs'].append(dict(model=k, precision=pr, stacking=stacking, **kw, n_models=len(g), **r))
+        print(f"{k:12s} {pr:5s} {stacking:8s} {kw} {r}", flush=True)
+        if out: json.dump(res, open(os.path.join(out, 'transformer_step.json'), 'w'), indent=1)
+    if dev == 'cuda':
+        from torch.profiler import profile, ProfilerActivity
+        for k in ('einsum', 'tables'):
+            with profile(activities=[ProfilerActivity.CUDA]) as prof:
+                step_ms(MODELS[k], g, data, size, 5, dev, precision='tf32', cuda_graph=False)  # grouped by size
+            t = prof.key_averages().table(sort_by='self_cuda_time_total', row_limit=18, max_name_column_width=70)
+            print(k, '\n', t, flush=True)
+            if out: open(os.path.join(out, f'kernels_{k}.txt'), 'w').write(t)
+
+if __name__ == '__main__': main()
