@@ -4,6 +4,8 @@ Each stage trains the same model on two ranks (`run_ddp`), gathers every paramet
 step, and reports the first step at which the ranks differ and the largest difference at the end:
 - `plain`: PyTorch's `DistributedDataParallel` alone (an MLP with BatchNorm, SGD), no fastai;
 - `plain_nobn`: the same without BatchNorm (no buffers to keep in step);
+- `plain_moved`: the same, wrapped in DDP first and moved to the device afterwards (on the CPU: converted from float64
+  to float32): DDP no longer averages the gradients, and the ranks drift from the first step;
 - `trainer_unmoved`: the digits `Learner` with `DDPTrainer` as it was before it moved the model to the loaders' device
   first (DDP wrapped the model on the CPU; fastai moved it to the GPU afterwards): on CUDA the gradients are never
   averaged and the ranks drift from the first step, on the CPU nothing moves and they agree;
@@ -21,14 +23,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 from recipe.distributed import run_ddp
 
-def plain(rank, world_size, device='cpu', steps=40, bn=True, sync=False):
+def plain(rank, world_size, device='cpu', steps=40, bn=True, sync=False, moved=False):
     "PyTorch's DDP alone: per step, the largest difference of any parameter or buffer between the ranks"
     import torch, torch.nn as nn, torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel as DDP
     dev = torch.device(device)
     torch.manual_seed(0)
     layers = [nn.Linear(64, 128)] + ([nn.BatchNorm1d(128)] if bn else []) + [nn.ReLU(), nn.Linear(128, 10)]
-    model = DDP(nn.Sequential(*layers).to(dev))
+    if moved:  # wrapped first, then moved to the device (on the CPU: converted from float64), as fastai moves a wrapped model
+        model = DDP(nn.Sequential(*layers).double() if dev.type == 'cpu' else nn.Sequential(*layers))
+        model.to(dev, torch.float32)
+    else: model = DDP(nn.Sequential(*layers).to(dev))
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     g = torch.Generator().manual_seed(1 + rank)  # each rank its own batches
     diffs = []
@@ -157,14 +162,15 @@ def summary(diffs, key=None):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    p.add_argument('--stages', default='plain,plain_sync,plain_nobn,trainer_unmoved,trainer,ema,health,health_plain,dynamics,grokking,fastai')
+    p.add_argument('--stages', default='plain,plain_sync,plain_nobn,plain_moved,trainer_unmoved,trainer,ema,health,health_plain,dynamics,grokking,fastai')
     a = p.parse_args()
     res = dict(device=torch.cuda.get_device_name() if a.device == 'cuda' else 'cpu', torch=torch.__version__, stages={})
     for st in a.stages.split(','):
         try:
             if st == 'fastai': out = fastai_stage(a.device)
             elif st.startswith('plain'):
-                r = run_ddp(plain, device=a.device, bn=st != 'plain_nobn', sync=st == 'plain_sync', timeout=300)
+                r = run_ddp(plain, device=a.device, bn=st not in ('plain_nobn', 'plain_moved'), sync=st == 'plain_sync',
+                            moved=st == 'plain_moved', timeout=300)
                 out = {k: summary(r[0], k) for k in ('params', 'grad', 'buffers')}
             else:
                 r = run_ddp(learner_fit, device=a.device, cb='' if st.startswith('trainer') else st,

@@ -20,6 +20,7 @@ ours against one plain training epoch.
     python benchmarks/label_issues.py              # every row
     python benchmarks/label_issues.py --quick      # digits only
     python benchmarks/label_issues.py --sizes 10000 50000 200000   # seconds and peak memory per size
+On a machine with CUDA the learners train there (fastai's default device); the sizes then also report peak GPU memory.
 
 Writes `$OUT/cpu_label_issues.json` (or `--json PATH`).
 """
@@ -157,9 +158,13 @@ def _one_size(n):
     torch.set_num_threads(1)
     l = _large(n)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    gpu = torch.cuda.is_available()
+    if gpu: torch.cuda.reset_peak_memory_stats(); gpu_before = torch.cuda.max_memory_allocated()
     t0 = time.perf_counter(); df = find_label_issues(l); t = time.perf_counter() - t0
     return dict(n=n, seconds=round(t, 1), peak_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                peak_mb_before=round(before / 1024), epochs_per_fold=df.attrs['epochs'], flagged=len(df))
+                peak_mb_before=round(before / 1024), epochs_per_fold=df.attrs['epochs'], flagged=len(df),
+                device=str(l.dls.device), **(dict(gpu_peak_mb=round(torch.cuda.max_memory_allocated() / 2**20),
+                                                  gpu_mb_before=round(gpu_before / 2**20)) if gpu else {}))
 
 def sizes(ns):
     "Time and peak memory per size, each in its own process (peak resident memory of the whole process)"
@@ -170,6 +175,8 @@ def sizes(ns):
         out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
         rows.append(json.loads(out.strip().splitlines()[-1])); print(rows[-1], flush=True)
     return rows
+
+def _device(): return torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'  # fastai's default device
 
 NOISES = [('2% random', 0.02, 'random'), ('10% random', 0.10, 'random'), ('5% confusable', 0.05, 'confusable')]
 
@@ -183,14 +190,14 @@ def main(argv=None):
     torch.set_num_threads(1)
     import cleanlab
     if a.sizes:
-        res = dict(device='cpu', torch_threads=1, date=time.strftime('%Y-%m-%d'), load_avg=round(os.getloadavg()[0], 1),
+        res = dict(device=_device(), torch_threads=1, date=time.strftime('%Y-%m-%d'), load_avg=round(os.getloadavg()[0], 1),
                    rows=sizes(a.sizes))
         if a.json:
             with open(a.json, 'w') as f: json.dump(res, f, indent=2)
         return res
     fams = ['digits'] if a.quick else a.families
     rows = sum([run_family(f, NOISES if f not in ('text', 'large') else NOISES[:2]) for f in fams], [])
-    res = dict(device='cpu', torch_threads=1, cleanlab=cleanlab.__version__, date=time.strftime('%Y-%m-%d'),
+    res = dict(device=_device(), torch_threads=1, cleanlab=cleanlab.__version__, date=time.strftime('%Y-%m-%d'),
                load_avg=round(os.getloadavg()[0], 1), top_losses_k='the number of planted items', rows=rows)
     path = a.json or (os.path.join(os.environ['OUT'], 'cpu_label_issues.json') if os.environ.get('OUT') else None)
     if path:
