@@ -119,8 +119,8 @@ class DDPTrainer(Callback):
         self.old_dl = self.dls.loaders[0]
         self.dls.loaders[0] = shard_dl(self.old_dl)
         # the model goes to the loaders' device first: fastai moves it only later in `before_fit`
-        # (`TrainEvalCallback`), and DDP wrapped around a model that then moves keeps its gradient buffers on the
-        # old device, so on a GPU the ranks' gradients are never averaged and the ranks drift apart
+        # (`TrainEvalCallback`), and DDP wrapped around a model that then moves keeps its gradient buffers
+        # on the old device, so on a GPU the ranks' gradients are never averaged and the ranks drift apart
         if getattr(self.dls, 'device', None) is not None: self.learn.model.to(self.dls.device)
         self.learn.model = DDP(self.learn.model)  # broadcasts rank 0's weights and buffers to every rank
     def after_fit(self):

@@ -153,10 +153,10 @@ class OneLayerTransformer(nn.Module):
         def table(h):  # per token: its attention score against q (one per head), then its value
             return (((h @ w_k.T).view(-1, H, dh) * q).sum(-1) / dh**0.5, h @ w_v.T)
         (s0, v0), (s1, v1), (s2, v2) = table(E[:p] + self.pos[0]), table(E[:p] + self.pos[1]), table(h2[None])
-        (s_a, v_a), (s_b, v_b) = [(F.embedding(x[:, i], s), F.embedding(x[:, i], v)) for i, s, v in ((0, s0, v0),
-                                                                                                     (1, s1, v1))]
+        def look(i, s, v): return F.embedding(x[:, i], s), F.embedding(x[:, i], v).view(B, H, dh)
+        (s_a, v_a), (s_b, v_b) = look(0, s0, v0), look(1, s1, v1)
         att = torch.stack([s_a, s_b, s2.expand(B, H)], -1).softmax(-1)[..., None]  # (B, H, 3, 1)
-        z = att[:, :, 0] * v_a.view(B, H, dh) + att[:, :, 1] * v_b.view(B, H, dh) + att[:, :, 2] * v2.view(1, H, dh)
+        z = att[:, :, 0] * v_a + att[:, :, 1] * v_b + att[:, :, 2] * v2.view(1, H, dh)
         r = h2 + self.attn_out(z.reshape(B, D))
         return self.unembed(r + self.mlp(r))
     @property
@@ -474,7 +474,7 @@ def _capture(fns, mutable):
     return [g.replay for g in graphs]
 
 def _size_groups(rows, k:int):
-    """Split models into at most `k` groups of similar `rows`, each to be padded to its largest, with the fewest
+    """Split models into at most `k` groups of similar `rows`, each padded to its largest, with the fewest
     padded rows in all (dynamic programming over the sorted sizes); index arrays into `rows`"""
     sizes, counts = np.unique(rows, return_counts=True)
     n, k = len(sizes), max(1, min(k, len(sizes)))
@@ -507,7 +507,7 @@ def train_together(make_model, # () -> nn.Module: one small model
                    precision:str='fp32',
                    cuda_graph:bool=None, # capture the step in a CUDA graph; default: on CUDA
                    compile:bool=False, # `torch.compile` the vmapped loss (fuses its elementwise work)
-                   # at most this many stacks, of models with similar training sizes (each padded to its largest)
+                   # at most this many stacks of models of similar training sizes, each padded to its largest
                    max_stacks:int=8
                   ):
     """Train many small models as one: stacked parameters, `vmap`-ed forward, AdamW with a weight decay per
