@@ -733,6 +733,7 @@ def phase_diagram(task:str='parity', # 'parity' (`ParityMLP`), 'modular' (`Modul
                   check_every:int=500, # how often `train_together` looks for models that reached `stop_at`
                   precision:str='fp32', # 'fp32', 'tf32' or 'bf16' (`train_together`)
                   cuda_graph:bool=None, compile:bool=False, # `train_together`'s speed options
+                  max_stacks:int=8, # `train_together`: at most this many stacks of similar training sizes
                   # `n_bits`, `k`, `n_valid` for parity; `p`, `op` for the modular tasks; the transformer's
                   # sizes
                   **task_kwargs
@@ -757,7 +758,7 @@ def phase_diagram(task:str='parity', # 'parity' (`ParityMLP`), 'modular' (`Modul
                              [w for w, *_ in grid], steps=steps, lr=lr, every=every, device=device,
                              stop_at=stop_at,
                              check_every=check_every, precision=precision, cuda_graph=cuda_graph,
-                             compile=compile)
+                             compile=compile, max_stacks=max_stacks)
     secs = time.perf_counter() - t0
     phases = classify_phases(hist, **(classify or {})).reshape(len(wds), len(sizes), seeds)
     return PhaseDiagram(phases, hist, wds, labels, seeds, secs)
