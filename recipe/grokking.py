@@ -483,9 +483,8 @@ def _size_groups(rows, k:int):
     best = np.full((k + 1, n + 1), np.inf); best[0, 0] = 0; cut = np.zeros((k + 1, n + 1), int)
     for g in range(1, k + 1):
         for b in range(1, n + 1):
-            for a in range(b):
-                c = best[g - 1, a] + cost(a, b)
-                if c < best[g, b]: best[g, b], cut[g, b] = c, a
+            c = best[g - 1, :b] + cost(np.arange(b), b)  # the last group is sizes[a:b], for every a
+            cut[g, b] = c.argmin(); best[g, b] = c[cut[g, b]]
     g, b, edges = int(best[:, n].argmin()), n, []
     while b: edges.append((cut[g, b], b)); b, g = cut[g, b], g - 1
     return [np.flatnonzero((rows >= sizes[a]) & (rows <= sizes[b - 1])) for a, b in reversed(edges)]

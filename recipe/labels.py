@@ -71,7 +71,9 @@ def plant_label_noise(dls:DataLoaders, # a classifier's data: a class index, or 
             raise RecipeError("planting wrong tags in a multi-label table is not supported",
                               "plant them in the DataFrame before building the DataLoaders")
         new = {}
-        for i in idx: r = y[i].copy(); r[rng.integers(y.shape[1])] ^= 1; new[int(i)] = r.tolist()
+        for i in idx:
+            r = y[i].copy(); r[rng.integers(y.shape[1])] ^= 1  # one tag flipped
+            new[int(i)] = r.tolist()
     else:
         c = len(_classes(dls) or []) or int(y.max()) + 1
         new = {int(i): int(to[y[i]]) if to is not None else int((y[i] + rng.integers(1, c)) % c) for i in idx}
