@@ -3,6 +3,7 @@ forward formulation, precision and stacking, with the top CUDA kernels of each f
 
     python benchmarks/transformer_step.py          # on CUDA
     python benchmarks/transformer_step.py --quick  # tiny, CPU
+    python benchmarks/transformer_step.py --runs tables:tf32:by_size tables:tf32:by_size:compile --profile tables tables:compile
 """
 import argparse, json, os, sys, time
 import torch, torch.nn.functional as F
@@ -54,6 +55,8 @@ def step_ms(model, g, data, size, steps, dev, **kw):
 
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--quick', action='store_true'); ap.add_argument('--no-compile', action='store_true')
+    ap.add_argument('--runs', nargs='*', help='only these runs, as model:precision:stacking[:compile]')
+    ap.add_argument('--profile', nargs='*', default=['einsum', 'tables'], help='kernel tables of these, as model[:compile]')
     a = ap.parse_args()
     dev = 'cuda' if torch.cuda.is_available() and not a.quick else 'cpu'
     if a.quick: p, size, wds, fracs, seeds, steps = 23, dict(p=23, d_model=32, d_mlp=64), (0.1, 1.), (0.3, 0.5), 2, 10
@@ -72,6 +75,8 @@ def main():
         ('tables', 'fp32', 'one', {}), ('einsum', 'tf32', 'by_size', {}), ('tables', 'tf32', 'by_size', {}),
         ('tables', 'bf16', 'by_size', {}), ('tables', 'fp32', 'by_size', {})] + (
         [('tables', 'tf32', 'by_size', dict(compile=True))] if dev == 'cuda' and not a.no_compile else [])
+    if a.runs is not None:
+        plan = [(k, pr, st, dict(compile=True) if c else {}) for k, pr, st, *c in (r.split(':') for r in a.runs)]
     out = os.environ.get('OUT')
     for k, pr, stacking, kw in plan:
         try:
@@ -84,11 +89,13 @@ def main():
         if out: json.dump(res, open(os.path.join(out, 'transformer_step.json'), 'w'), indent=1)
     if dev == 'cuda':
         from torch.profiler import profile, ProfilerActivity
-        for k in ('einsum', 'tables'):
+        for name in a.profile:
+            k, *c = name.split(':')
+            if c: step_ms(MODELS[k], g, data, size, 2, dev, precision='tf32', cuda_graph=False, compile=True)  # compiled first
             with profile(activities=[ProfilerActivity.CUDA]) as prof:
-                step_ms(MODELS[k], g, data, size, 5, dev, precision='tf32', cuda_graph=False)  # grouped by size
-            t = prof.key_averages().table(sort_by='self_cuda_time_total', row_limit=18, max_name_column_width=70)
-            print(k, '\n', t, flush=True)
-            if out: open(os.path.join(out, f'kernels_{k}.txt'), 'w').write(t)
+                step_ms(MODELS[k], g, data, size, 5, dev, precision='tf32', cuda_graph=False, compile=bool(c))  # by size
+            t = prof.key_averages().table(sort_by='self_cuda_time_total', row_limit=25, max_name_column_width=70)
+            print(name, '\n', t, flush=True)
+            if out: open(os.path.join(out, f"kernels_{name.replace(':', '_')}.txt"), 'w').write(t)
 
 if __name__ == '__main__': main()
