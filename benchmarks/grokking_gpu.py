@@ -16,6 +16,7 @@
     python benchmarks/grokking_gpu.py             # on CUDA (about 5 minutes on one H100)
     python benchmarks/grokking_gpu.py --part map  # the transformer phase map alone (about 5 minutes on one H100)
     python benchmarks/grokking_gpu.py --part map --compile --no-compile  # the map with torch.compile, no extra timing
+    python benchmarks/grokking_gpu.py --part map --fused --no-compile    # the map with the hand-written step
     python benchmarks/grokking_gpu.py --quick     # tiny sizes, CPU, a minute or two: proves the script works
     OUT=results python benchmarks/grokking_gpu.py # also writes results/grokking.json
 """
@@ -128,13 +129,18 @@ def transformer_map(a, dev, out):
     k = 20 if a.quick else 100
     variants = [dict(cuda_graph=False, precision='fp32', steps=max(k // 2, g['every']))] + (
         [dict(cuda_graph=True, precision=pr, steps=k) for pr in ('fp32', 'tf32', 'bf16')] if dev == 'cuda' else [])
+    if a.fused:  # the hand-written step of recipe.grokking_fast
+        variants += [dict(cuda_graph=dev == 'cuda', precision=pr, fused=True, steps=k)
+                     for pr in (('fp32', 'tf32') if dev == 'cuda' else ('fp32',))]
     res['variants'] = []
     for v in variants:
         steps = v.pop('steps'); r = time_variant(g, dev, steps, **v); res['variants'].append(r); save()
         print(f"  step of {n_models} models: {v} {r['ms_per_step']:.2f} ms", flush=True)
-    fast = [r for r in res['variants'] if r['precision'] != 'fp32' and r.get('cuda_graph')] or res['variants']
+    mine = [r for r in res['variants'] if r.get('fused', False) == a.fused]
+    fast = [r for r in mine if r['precision'] != 'fp32' and r.get('cuda_graph')] or mine
     best = min(fast, key=lambda r: r['ms_per_step'])
-    opts = dict(cuda_graph=best['cuda_graph'], precision=best['precision'], **(dict(compile=True) if a.compile else {}))
+    opts = dict(cuda_graph=best['cuda_graph'], precision=best['precision'], **(dict(compile=True) if a.compile else {}),
+                **(dict(fused=True) if a.fused else {}))
     # 2. the map
     d = pdiag(g, dev, steps=g['steps'], stop_at=0.99, check_every=g['check_every'], **opts)
     if out:
@@ -154,7 +160,7 @@ def transformer_map(a, dev, out):
     print(f"early signal by phase: {res['map']['early_signal']}", flush=True); save()
     # 3. precision: a few cells in fp32 and in the low precisions, same stopping rule
     res['precision'] = []
-    for pr in (['fp32', 'tf32', 'bf16'] if dev == 'cuda' else ['fp32']):
+    for pr in ([] if a.skip_precision else ['fp32', 'tf32', 'bf16'] if dev == 'cuda' else ['fp32']):
         # the cells share one training fraction: one run of all their models per precision
         c = pdiag(g, dev, wds=tuple(wd for wd, _ in g['cells']), fracs=(g['cells'][0][1],), steps=g['steps'], stop_at=0.99,
                   check_every=g['check_every'], cuda_graph=dev == 'cuda', precision=pr)
@@ -204,6 +210,8 @@ def main():
     ap.add_argument('--part', default='all', choices=['all', 'lab', 'map'], help="'lab': parts 1-3, 'map': part 4")
     ap.add_argument('--no-compile', action='store_true', help="skip timing the torch.compile'd step")
     ap.add_argument('--compile', action='store_true', help="train the map itself with `compile=True` (its compile time counts)")
+    ap.add_argument('--fused', action='store_true', help="time the hand-written step (`fused=True`) too, and train the map with it")
+    ap.add_argument('--skip-precision', action='store_true', help="skip the map's cells in fp32, tf32 and bf16 side by side")
     a = ap.parse_args()
     dev = a.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     if a.quick: torch.set_num_threads(1)  # tiny models: one thread beats contending for a shared machine's cores
