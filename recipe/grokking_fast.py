@@ -28,13 +28,13 @@ class _Rows(torch.autograd.Function):
         lse = logits.logsumexp(-1)
         loss = ((lse - logits.gather(-1, y[..., None])[..., 0]) * w).sum(1)
         acc = ((logits.argmax(-1) == y).float() * w).sum(1)
-        ctx.save_for_backward(Ga, Gb, att, z, r, hid, r2, logits, lse, Wo, W1, W2, U, v2, i0, i1, y, w)
+        ctx.save_for_backward(Ga, Gb, att, z, r, hid, r2, logits, lse, Wo, W1, W2, U, v2, x0, x1, y, w)
         ctx.mark_non_differentiable(acc)
         return loss, acc
 
     @staticmethod
     def backward(ctx, dloss, dacc):
-        Ga, Gb, att, z, r, hid, r2, logits, lse, Wo, W1, W2, U, v2, i0, i1, y, w = ctx.saved_tensors
+        Ga, Gb, att, z, r, hid, r2, logits, lse, Wo, W1, W2, U, v2, x0, x1, y, w = ctx.saved_tensors
         M, B, H = att.shape[:3]; D = z.shape[2]
         g = dloss[:, None] * w  # each row's share of its model's loss
         dl = (logits - lse[..., None]).exp_().mul_(g[..., None])  # softmax, times the share
@@ -52,9 +52,10 @@ class _Rows(torch.autograd.Function):
         dGa = torch.cat([dsc[..., 0], (att[..., 0:1] * dz).view(M, B, D)], -1)
         dGb = torch.cat([dsc[..., 1], (att[..., 1:2] * dz).view(M, B, D)], -1)
         ds2, dv2 = dsc[..., 2].sum(1), (att[..., 2:3] * dz).sum(1).view(M, D)
-        # back into the tables: each row's gradient added to its token's row
-        dT0 = torch.zeros(M, U.shape[1], Ga.shape[2], device=dz.device, dtype=dz.dtype).scatter_add_(1, i0, dGa)
-        dT1 = torch.zeros_like(dT0).scatter_add_(1, i1, dGb)
+        # back into the tables: each row's gradient added to its token's row, as a product with the one-hot tokens
+        oh = torch.zeros(M, B, U.shape[1], device=dz.device, dtype=dz.dtype).scatter_(2, x0[..., None], 1.)
+        dT0 = torch.bmm(oh.transpose(1, 2), dGa)
+        dT1 = torch.bmm(oh.zero_().scatter_(2, x1[..., None], 1.).transpose(1, 2), dGb)
         return dT0, dT1, ds2, dv2, dh2, dWo, dW1, db1, dW2, db2, dU, None, None, None, None
 
 # %% ../nbs/07a_grokking_fast.ipynb #e74de921
