@@ -16,7 +16,6 @@
     python benchmarks/grokking_gpu.py             # on CUDA (about 5 minutes on one H100)
     python benchmarks/grokking_gpu.py --part map  # the transformer phase map alone (about 5 minutes on one H100)
     python benchmarks/grokking_gpu.py --part map --compile --no-compile  # the map with torch.compile, no extra timing
-    python benchmarks/grokking_gpu.py --part map --fused --no-compile    # the map with the hand-written step
     python benchmarks/grokking_gpu.py --quick     # tiny sizes, CPU, a minute or two: proves the script works
     OUT=results python benchmarks/grokking_gpu.py # also writes results/grokking.json
 """
@@ -129,18 +128,13 @@ def transformer_map(a, dev, out):
     k = 20 if a.quick else 100
     variants = [dict(cuda_graph=False, precision='fp32', steps=max(k // 2, g['every']))] + (
         [dict(cuda_graph=True, precision=pr, steps=k) for pr in ('fp32', 'tf32', 'bf16')] if dev == 'cuda' else [])
-    if a.fused:  # the hand-written step of recipe.grokking_fast
-        variants += [dict(cuda_graph=dev == 'cuda', precision=pr, fused=True, steps=k)
-                     for pr in (('fp32', 'tf32') if dev == 'cuda' else ('fp32',))]
     res['variants'] = []
     for v in variants:
         steps = v.pop('steps'); r = time_variant(g, dev, steps, **v); res['variants'].append(r); save()
         print(f"  step of {n_models} models: {v} {r['ms_per_step']:.2f} ms", flush=True)
-    mine = [r for r in res['variants'] if r.get('fused', False) == a.fused]
-    fast = [r for r in mine if r['precision'] != 'fp32' and r.get('cuda_graph')] or mine
+    fast = [r for r in res['variants'] if r['precision'] != 'fp32' and r.get('cuda_graph')] or res['variants']
     best = min(fast, key=lambda r: r['ms_per_step'])
-    opts = dict(cuda_graph=best['cuda_graph'], precision=best['precision'], **(dict(compile=True) if a.compile else {}),
-                **(dict(fused=True) if a.fused else {}))
+    opts = dict(cuda_graph=best['cuda_graph'], precision=best['precision'], **(dict(compile=True) if a.compile else {}))
     # 2. the map
     d = pdiag(g, dev, steps=g['steps'], stop_at=0.99, check_every=g['check_every'], **opts)
     if out:
@@ -210,7 +204,6 @@ def main():
     ap.add_argument('--part', default='all', choices=['all', 'lab', 'map'], help="'lab': parts 1-3, 'map': part 4")
     ap.add_argument('--no-compile', action='store_true', help="skip timing the torch.compile'd step")
     ap.add_argument('--compile', action='store_true', help="train the map itself with `compile=True` (its compile time counts)")
-    ap.add_argument('--fused', action='store_true', help="time the hand-written step (`fused=True`) too, and train the map with it")
     ap.add_argument('--skip-precision', action='store_true', help="skip the map's cells in fp32, tf32 and bf16 side by side")
     a = ap.parse_args()
     dev = a.device or ('cuda' if torch.cuda.is_available() else 'cpu')

@@ -3,7 +3,7 @@ forward formulation, precision and stacking, with the top CUDA kernels of each f
 
     python benchmarks/transformer_step.py          # on CUDA
     python benchmarks/transformer_step.py --quick  # tiny, CPU
-    python benchmarks/transformer_step.py --runs tables:tf32:by_size fused:tf32:by_size --profile tables fused
+    python benchmarks/transformer_step.py --runs tables:tf32:by_size tables:tf32:by_size:compile --profile tables tables:compile
 """
 import argparse, json, os, sys, time
 import torch, torch.nn.functional as F
@@ -13,7 +13,6 @@ except ImportError:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from grokking_gpu import _placeholder_fastai; _placeholder_fastai()
 from recipe.grokking import OneLayerTransformer, train_together, modular_arithmetic_data, _n_pairs
-from recipe.grokking_fast import stacked_transformer_loss
 
 class Einsum(OneLayerTransformer):
     "attention at the last position through einsums over the three positions' queries, keys and values"
@@ -38,7 +37,6 @@ class Elementwise(OneLayerTransformer):
         return self.unembed(r + self.mlp(r))
 
 MODELS = dict(einsum=Einsum, elementwise=Elementwise, tables=OneLayerTransformer)  # tables: the library's forward
-STACKED = dict(fused=('tables', stacked_transformer_loss))  # the library's forward, with recipe.grokking_fast's step
 
 def grid(p, wds, fracs, seeds):
     n_pairs = _n_pairs(p, '+'); sizes = [round(f * n_pairs) for f in fracs]
@@ -82,9 +80,8 @@ def main():
     out = os.environ.get('OUT')
     for k, pr, stacking, kw in plan:
         try:
-            m, st = STACKED.get(k, (k, None))
-            ms, h = step_ms(MODELS[m], g, data, size, steps, dev, precision=pr, cuda_graph=graph,
-                            max_stacks=1 if stacking == 'one' else 8, stacked=st, **kw)
+            ms, h = step_ms(MODELS[k], g, data, size, steps, dev, precision=pr, cuda_graph=graph,
+                            max_stacks=1 if stacking == 'one' else 8, **kw)
             r = dict(ms_per_step=ms, setup_seconds=h['setup_seconds'])
         except Exception as e: r = dict(error=repr(e)[:500])
         res['runs'].append(dict(model=k, precision=pr, stacking=stacking, **kw, n_models=len(g), **r))
@@ -94,11 +91,9 @@ def main():
         from torch.profiler import profile, ProfilerActivity
         for name in a.profile:
             k, *c = name.split(':')
-            m, st = STACKED.get(k, (k, None))
-            kw = dict(precision='tf32', cuda_graph=False, compile=bool(c), stacked=st)
-            step_ms(MODELS[m], g, data, size, 2, dev, **kw)  # warm: compiled, allocator settled
+            if c: step_ms(MODELS[k], g, data, size, 2, dev, precision='tf32', cuda_graph=False, compile=True)  # compiled first
             with profile(activities=[ProfilerActivity.CUDA]) as prof:
-                step_ms(MODELS[m], g, data, size, 5, dev, **kw)  # grouped by size
+                step_ms(MODELS[k], g, data, size, 5, dev, precision='tf32', cuda_graph=False, compile=bool(c))  # by size
             t = prof.key_averages().table(sort_by='self_cuda_time_total', row_limit=25, max_name_column_width=70)
             print(name, '\n', t, flush=True)
             if out: open(os.path.join(out, f"kernels_{name.replace(':', '_')}.txt"), 'w').write(t)

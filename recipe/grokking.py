@@ -507,10 +507,7 @@ def train_together(make_model, # () -> nn.Module: one small model
                    cuda_graph:bool=None, # capture the step in a CUDA graph; default: on CUDA
                    compile:bool=False, # `torch.compile` the vmapped loss (fuses its elementwise work)
                    # at most this many stacks of models of similar training sizes, each padded to its largest
-                   max_stacks:int=8,
-                   # (params, x, y, w) -> (loss, accuracy) of every model at once, `w` each row's weight (a model's
-                   # weights sum to 1); default: the model's forward, `vmap`-ed
-                   stacked=None
+                   max_stacks:int=8
                   ):
     """Train many small models as one: stacked parameters, `vmap`-ed forward, AdamW with a weight decay per
     model"""
@@ -528,21 +525,17 @@ def train_together(make_model, # () -> nn.Module: one small model
     base = copy.deepcopy(models[0]).to('meta')
     xt, yt, mask, xv, yv = [t.to(dev) for t in (*train, mask, *valid)]
     mask, wds = mask.float(), torch.as_tensor(wds, dtype=torch.float32, device=dev)
-    def fit_one(p, x, y, w):  # w: each row's weight, the mask over the model's row count
+    def fit_one(p, x, y, m):
         with torch.autocast(dev.type, torch.bfloat16, enabled=precision == 'bf16'):
             out = functional_call(base, p, (x,))
-        out = out.float()
-        return (F.cross_entropy(out, y, reduction='none') * w).sum(), ((out.argmax(-1) == y).float() * w).sum()
+        out, n = out.float(), m.sum()
+        return ((F.cross_entropy(out, y, reduction='none') * m).sum() / n,
+                ((out.argmax(-1) == y).float() * m).sum() / n)
     def eval_one(p, x, y):
         with torch.autocast(dev.type, torch.bfloat16, enabled=precision == 'bf16'):
             out = functional_call(base, p, (x,)).float()
         return F.cross_entropy(out, y), (out.argmax(-1) == y).float().mean()
-    if stacked is None: fit, evaluate = vmap(fit_one), vmap(eval_one)
-    elif precision == 'bf16':
-        raise RecipeError("a stacked step given as `stacked` runs in float32", "pass precision='fp32' or 'tf32'")
-    else:
-        fit = stacked
-        def evaluate(p, x, y): return stacked(p, x, y, torch.full(y.shape, 1 / y.shape[1], device=dev))
+    fit, evaluate = vmap(fit_one), vmap(eval_one)
     if compile: fit, evaluate = torch.compile(fit), torch.compile(evaluate)
     n_rec = steps // every
     # the curves, kept on the device
@@ -561,7 +554,6 @@ def train_together(make_model, # () -> nn.Module: one small model
         n = int(rows[li].max())
         li = torch.as_tensor(li, device=dev)
         x, y, m, vx, vy = xt[li, :n], yt[li, :n], mask[li, :n], xv[li], yv[li]
-        m = m / m.sum(1, keepdim=True)  # each row's weight in its model's loss
         lst = torch.zeros(len(li), 2, device=dev)  # the last step's training loss and accuracy
         ps = {k: v[li].clone().requires_grad_() for k, v in params.items()}
         pl = list(ps.values())
@@ -741,8 +733,6 @@ def phase_diagram(task:str='parity', # 'parity' (`ParityMLP`), 'modular' (`Modul
                   precision:str='fp32', # 'fp32', 'tf32' or 'bf16' (`train_together`)
                   cuda_graph:bool=None, compile:bool=False, # `train_together`'s speed options
                   max_stacks:int=8, # `train_together`: at most this many stacks of similar training sizes
-                  # 'modular_transformer': the hand-written stacked step of `recipe.grokking_fast` (`fp32`, `tf32`)
-                  fused:bool=False,
                   # `n_bits`, `k`, `n_valid` for parity; `p`, `op` for the modular tasks; the transformer's
                   # sizes
                   **task_kwargs
@@ -761,20 +751,13 @@ def phase_diagram(task:str='parity', # 'parity' (`ParityMLP`), 'modular' (`Modul
     else:
         make = partial(OneLayerTransformer, p,
                        **{k: task_kwargs[k] for k in ('d_model', 'n_heads', 'd_mlp') if k in task_kwargs})
-    if fused and task != 'modular_transformer':
-        raise RecipeError(f"fused=True is a step of the transformer, and task={task!r}",
-                          "pass task='modular_transformer', or leave fused=False")
-    if fused:
-        from recipe.grokking_fast import stacked_transformer_loss
-        stacked = partial(stacked_transformer_loss, n_heads=task_kwargs.get('n_heads', 4))
-    else: stacked = None
     t0 = time.perf_counter()
     hist, _ = train_together(make, [s for *_, s in grid], (pick(0, 0), pick(0, 1)), mask,
                              (pick(1, 0), pick(1, 1)),
                              [w for w, *_ in grid], steps=steps, lr=lr, every=every, device=device,
                              stop_at=stop_at,
                              check_every=check_every, precision=precision, cuda_graph=cuda_graph,
-                             compile=compile, max_stacks=max_stacks, stacked=stacked)
+                             compile=compile, max_stacks=max_stacks)
     secs = time.perf_counter() - t0
     phases = classify_phases(hist, **(classify or {})).reshape(len(wds), len(sizes), seeds)
     return PhaseDiagram(phases, hist, wds, labels, seeds, secs)
