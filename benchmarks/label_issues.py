@@ -177,8 +177,9 @@ def sizes(ns):
     rows = []
     for n in ns:
         code = f"import json, sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); import label_issues as b; print(json.dumps(b._one_size({n})))"
-        out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
-        rows.append(json.loads(out.strip().splitlines()[-1])); print(rows[-1], flush=True)
+        r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+        if r.returncode: raise RuntimeError(f"size {n} failed:\n{r.stderr[-3000:]}")
+        rows.append(json.loads(r.stdout.strip().splitlines()[-1])); print(rows[-1], flush=True)
     return rows
 
 def _device(): return torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'  # fastai's default device
