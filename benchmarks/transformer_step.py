@@ -14,26 +14,27 @@ except ImportError:
     from grokking_gpu import _placeholder_fastai; _placeholder_fastai()
 from recipe.grokking import OneLayerTransformer, train_together, modular_arithmetic_data, _n_pairs
 
-class Einsum(OneLayerTransformer):
+class _Positions(OneLayerTransformer):
+    "the three positions' residual stream `h` and their queries, keys and values, per head"
+    def qkv_heads(self, x):
+        h = self.embed(torch.cat([x, torch.full_like(x[:, :1], self.p)], 1)) + self.pos
+        B, T, D = h.shape
+        return h, *self.qkv(h).view(B, T, 3, self.n_heads, D // self.n_heads).unbind(2)
+
+class Einsum(_Positions):
     "attention at the last position through einsums over the three positions' queries, keys and values"
     def forward(self, x):
-        x = torch.cat([x, torch.full_like(x[:, :1], self.p)], 1)
-        h = self.embed(x) + self.pos
-        B, T, D = h.shape
-        q, k, v = self.qkv(h).view(B, T, 3, self.n_heads, D // self.n_heads).unbind(2)
-        att = (torch.einsum('bhd,bthd->bht', q[:, -1], k) / (D // self.n_heads)**0.5).softmax(-1)
-        r = h[:, -1] + self.attn_out(torch.einsum('bht,bthd->bhd', att, v).reshape(B, D))
+        h, q, k, v = self.qkv_heads(x)
+        att = (torch.einsum('bhd,bthd->bht', q[:, -1], k) / q.shape[-1]**0.5).softmax(-1)
+        r = h[:, -1] + self.attn_out(torch.einsum('bht,bthd->bhd', att, v).reshape(len(x), -1))
         return self.unembed(r + self.mlp(r))
 
-class Elementwise(OneLayerTransformer):
+class Elementwise(_Positions):
     "attention at the last position as products and sums instead of einsums"
     def forward(self, x):
-        x = torch.cat([x, torch.full_like(x[:, :1], self.p)], 1)
-        h = self.embed(x) + self.pos
-        B, T, D = h.shape
-        q, k, v = self.qkv(h).view(B, T, 3, self.n_heads, D // self.n_heads).unbind(2)
-        att = ((q[:, -1:] * k).sum(-1) / (D // self.n_heads)**0.5).softmax(1)  # (B, T, H)
-        r = h[:, -1] + self.attn_out((att[..., None] * v).sum(1).reshape(B, D))
+        h, q, k, v = self.qkv_heads(x)
+        att = ((q[:, -1:] * k).sum(-1) / q.shape[-1]**0.5).softmax(1)  # (B, T, H)
+        r = h[:, -1] + self.attn_out((att[..., None] * v).sum(1).reshape(len(x), -1))
         return self.unembed(r + self.mlp(r))
 
 MODELS = dict(einsum=Einsum, elementwise=Elementwise, tables=OneLayerTransformer)  # tables: the library's forward
