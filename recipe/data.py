@@ -996,8 +996,11 @@ def inspect_data(dls:DataLoaders, # the data to inspect, e.g. `learn.dls`
 
 # %% ../nbs/01_data.ipynb #f8ec4a9b
 def _forward(learn, xs):
-    "The model's prediction for inputs `xs`: the first element of a tuple, as fastai's `RNNCallback` takes it"
-    out = learn.model(*xs)
+    """The model's prediction for inputs `xs`: the first element of a tuple, as fastai's `RNNCallback` takes it.
+    The inputs go to the model's device first, as fastai's `Learner` moves every batch (tabular loaders make
+    their tensors on the CPU)"""
+    p = next(learn.model.parameters(), None)
+    out = learn.model(*(xs if p is None else to_device(xs, p.device)))
     return out[0] if isinstance(out, (tuple, list)) else out
 
 def _class_axis(learn, out):
@@ -1294,7 +1297,7 @@ def plot_channel_hists(dls:DataLoaders, split:str='train', bins:int=40, max_chan
         ax.set_title(names[c], fontsize=8); ax.tick_params(labelsize=7)
     return counts, edges
 
-# %% ../nbs/01_data.ipynb #85a4c60f
+# %% ../nbs/01_data.ipynb #318822e1
 def _top(s, i, n, largest):
     """The `n` best (score, position) pairs, ties going to the earlier position: memory stays at `n` whatever
     the data size"""
@@ -1303,7 +1306,7 @@ def _top(s, i, n, largest):
 
 def _per_item_loss(learn, xs, ys):
     out = _forward(learn, xs)
-    with learn.loss_not_reduced(): l = learn.loss_func(out, *ys)
+    with learn.loss_not_reduced(): l = learn.loss_func(out, *to_device(ys, out.device))
     return l.reshape(len(xs[0]), -1).float().mean(1)
 
 def _score(by, e, b, k, learn):
