@@ -16,6 +16,7 @@
     python benchmarks/grokking_gpu.py             # on CUDA (about 5 minutes on one H100)
     python benchmarks/grokking_gpu.py --part map  # the transformer phase map alone (about 5 minutes on one H100)
     python benchmarks/grokking_gpu.py --part map --compile --no-compile  # the map with torch.compile, no extra timing
+    python benchmarks/grokking_gpu.py --part map --compile --precision bf16 --skip-precision --skip-sequential  # the map alone
     python benchmarks/grokking_gpu.py --quick     # tiny sizes, CPU, a minute or two: proves the script works
     OUT=results python benchmarks/grokking_gpu.py # also writes results/grokking.json
 """
@@ -134,7 +135,7 @@ def transformer_map(a, dev, out):
         print(f"  step of {n_models} models: {v} {r['ms_per_step']:.2f} ms", flush=True)
     fast = [r for r in res['variants'] if r['precision'] != 'fp32' and r.get('cuda_graph')] or res['variants']
     best = min(fast, key=lambda r: r['ms_per_step'])
-    opts = dict(cuda_graph=best['cuda_graph'], precision=best['precision'], **(dict(compile=True) if a.compile else {}))
+    opts = dict(cuda_graph=best['cuda_graph'], precision=a.precision or best['precision'], **(dict(compile=True) if a.compile else {}))
     # 2. the map
     d = pdiag(g, dev, steps=g['steps'], stop_at=0.99, check_every=g['check_every'], **opts)
     if out:
@@ -146,7 +147,7 @@ def transformer_map(a, dev, out):
             ax.figure.savefig(os.path.join(out, 'transformer_phase_map.png'), dpi=100, bbox_inches='tight'); plt.close(ax.figure)
         except ImportError as e: print('no figure:', e)
     st = d.steps_to(0.99)
-    res['map'] = dict(opts, seconds=d.seconds, loop_seconds=d.hist['seconds'], steps=g['steps'], model_steps=int(d.hist['stopped'].sum()),
+    res['map'] = dict(opts, streams=a.streams, compile_cache='cold' if os.environ.get('COLD_CACHE') else 'as found', seconds=d.seconds, loop_seconds=d.hist['seconds'], steps=g['steps'], model_steps=int(d.hist['stopped'].sum()),
                       phase_counts=dict(zip(PHASES, d.counts().sum((0, 1)).tolist())), majority=d.majority().tolist(),
                       counts=d.counts().tolist(), phases=d.phases.tolist(), steps_to_99=np.where(np.isnan(st), None, st).tolist(),
                       stopped=d.hist['stopped'].tolist(), early_signal=d.signal_by_phase())
@@ -166,7 +167,7 @@ def transformer_map(a, dev, out):
         save()
     # 4. the same models one after another: train_grokking on a sample, extrapolated to every model's steps
     res['sequential'] = []
-    for pr in ('fp32', 'tf32'):
+    for pr in () if a.skip_sequential else ('fp32', 'tf32'):
         torch.set_float32_matmul_precision('high' if pr == 'tf32' else 'highest')
         n, ms = (100 if a.quick else 2000), []
         for s in range(2):
@@ -205,8 +206,13 @@ def main():
     ap.add_argument('--no-compile', action='store_true', help="skip timing the torch.compile'd step")
     ap.add_argument('--compile', action='store_true', help="train the map itself with `compile=True` (its compile time counts)")
     ap.add_argument('--skip-precision', action='store_true', help="skip the map's cells in fp32, tf32 and bf16 side by side")
+    ap.add_argument('--precision', choices=['fp32', 'tf32', 'bf16'], help="train the map in this precision (default: the fastest step)")
+    ap.add_argument('--skip-sequential', action='store_true', help="skip timing the models one after another")
+    ap.add_argument('--streams', action='store_true', help="run the map's stacks on CUDA streams of their own")
     a = ap.parse_args()
     dev = a.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    if a.streams:
+        import recipe.grokking as G; G._CONCURRENT_STACKS = True
     if a.quick: torch.set_num_threads(1)  # tiny models: one thread beats contending for a shared machine's cores
     if dev == 'cuda': torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False  # fp32 as on CPU
     if a.quick: p, frac, max_steps, seeds, size = 23, 0.5, 300, list(range(2)), dict(d_model=32, d_mlp=64)

@@ -16,6 +16,7 @@ from recipe.grokking import OneLayerTransformer, train_together, modular_arithme
 
 class _Positions(OneLayerTransformer):
     "the three positions' residual stream `h` and their queries, keys and values, per head"
+    stackable = False  # these forwards take one model's weights: `train_together` vmaps them
     def qkv_heads(self, x):
         h = self.embed(torch.cat([x, torch.full_like(x[:, :1], self.p)], 1)) + self.pos
         B, T, D = h.shape
@@ -37,7 +38,12 @@ class Elementwise(_Positions):
         r = h[:, -1] + self.attn_out((att[..., None] * v).sum(1).reshape(len(x), -1))
         return self.unembed(r + self.mlp(r))
 
-MODELS = dict(einsum=Einsum, elementwise=Elementwise, tables=OneLayerTransformer)  # tables: the library's forward
+class OneHot(OneLayerTransformer):
+    "the library's forward, its table lookups as products with one-hot rows: matrix products forward and backward, no scatter"
+    def lookup(self, idx, table): return F.one_hot(idx, table.shape[-2]).to(table.dtype) @ table
+
+MODELS = dict(einsum=Einsum, elementwise=Elementwise, tables=OneLayerTransformer,  # tables: the library's forward
+              onehot=OneHot)
 
 def grid(p, wds, fracs, seeds):
     n_pairs = _n_pairs(p, '+'); sizes = [round(f * n_pairs) for f in fracs]
@@ -56,12 +62,15 @@ def step_ms(model, g, data, size, steps, dev, **kw):
 
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--quick', action='store_true'); ap.add_argument('--no-compile', action='store_true')
-    ap.add_argument('--runs', nargs='*', help='only these runs, as model:precision:stacking[:compile]')
-    ap.add_argument('--profile', nargs='*', default=['einsum', 'tables'], help='kernel tables of these, as model[:compile]')
+    ap.add_argument('--runs', nargs='*', help='only these runs, as model:precision:stacking[:compile][:streams]')
+    ap.add_argument('--profile', nargs='*', default=['einsum', 'tables'], help='kernel tables of these, as model[:precision][:compile]')
+    ap.add_argument('--fracs', type=float, nargs='*', help='training fractions of the grid (default 0.1 to 0.5)')
     a = ap.parse_args()
+    torch._dynamo.config.recompile_limit = 64  # every run compiles its own models' loss
     dev = 'cuda' if torch.cuda.is_available() and not a.quick else 'cpu'
     if a.quick: p, size, wds, fracs, seeds, steps = 23, dict(p=23, d_model=32, d_mlp=64), (0.1, 1.), (0.3, 0.5), 2, 10
     else: p, size, wds, fracs, seeds, steps = 113, dict(p=113), (0.1, 0.3, 1., 3., 10., 30.), (0.1, 0.2, 0.3, 0.4, 0.5), 4, 100
+    if a.fracs: fracs = tuple(a.fracs)
     # the formulations agree
     torch.manual_seed(0); ref = Einsum(**size); x = torch.randint(0, p, (64, 2))
     res = dict(device=torch.cuda.get_device_name() if dev == 'cuda' else 'cpu', torch=torch.__version__, date=time.strftime('%Y-%m-%d'),
@@ -77,24 +86,27 @@ def main():
         ('tables', 'bf16', 'by_size', {}), ('tables', 'fp32', 'by_size', {})] + (
         [('tables', 'tf32', 'by_size', dict(compile=True))] if dev == 'cuda' and not a.no_compile else [])
     if a.runs is not None:
-        plan = [(k, pr, st, dict(compile=True) if c else {}) for k, pr, st, *c in (r.split(':') for r in a.runs)]
+        plan = [(k, pr, st, {o: True for o in c}) for k, pr, st, *c in (r.split(':') for r in a.runs)]
     out = os.environ.get('OUT')
+    import recipe.grokking as G
     for k, pr, stacking, kw in plan:
+        G._CONCURRENT_STACKS = kw.pop('streams', False)  # the stacks on streams of their own
         try:
             ms, h = step_ms(MODELS[k], g, data, size, steps, dev, precision=pr, cuda_graph=graph,
                             max_stacks=1 if stacking == 'one' else 8, **kw)
             r = dict(ms_per_step=ms, setup_seconds=h['setup_seconds'])
         except Exception as e: r = dict(error=repr(e)[:500])
-        res['runs'].append(dict(model=k, precision=pr, stacking=stacking, **kw, n_models=len(g), **r))
+        res['runs'].append(dict(model=k, precision=pr, stacking=stacking, **kw, streams=G._CONCURRENT_STACKS, n_models=len(g), **r))
         print(f"{k:12s} {pr:5s} {stacking:8s} {kw} {r}", flush=True)
         if out: json.dump(res, open(os.path.join(out, 'transformer_step.json'), 'w'), indent=1)
     if dev == 'cuda':
         from torch.profiler import profile, ProfilerActivity
         for name in a.profile:
-            k, *c = name.split(':')
-            if c: step_ms(MODELS[k], g, data, size, 2, dev, precision='tf32', cuda_graph=False, compile=True)  # compiled first
+            k, *o = name.split(':')
+            pr, c = next((x for x in o if x != 'compile'), 'tf32'), 'compile' in o
+            if c: step_ms(MODELS[k], g, data, size, 2, dev, precision=pr, cuda_graph=False, compile=True)  # compiled first
             with profile(activities=[ProfilerActivity.CUDA]) as prof:
-                step_ms(MODELS[k], g, data, size, 5, dev, precision='tf32', cuda_graph=False, compile=bool(c))  # by size
+                step_ms(MODELS[k], g, data, size, 5, dev, precision=pr, cuda_graph=False, compile=c)  # by size
             t = prof.key_averages().table(sort_by='self_cuda_time_total', row_limit=25, max_name_column_width=70)
             print(name, '\n', t, flush=True)
             if out: open(os.path.join(out, f"kernels_{name.replace(':', '_')}.txt"), 'w').write(t)

@@ -127,6 +127,11 @@ class ParityMLP(nn.Module):
     def input_norms(self): return self.hidden.weight.norm(dim=0)  # one weight norm per input bit
 
 # %% ../nbs/07_grokking.ipynb #d54cf3c9
+def _linear(m:nn.Linear, x):
+    "`m(x)`; with `m`'s weights stacked along a first dimension of models, each model's own layer on its own `x`"
+    if m.weight.dim() == 2: return m(x)
+    return x @ m.weight.mT + (0 if m.bias is None else m.bias[:, None])
+
 class OneLayerTransformer(nn.Module):
     """The one-layer, attention-plus-MLP transformer of the 'progress measures' study: reads `a b =`, predicts
     `(a op b) mod p`"""
@@ -144,21 +149,33 @@ class OneLayerTransformer(nn.Module):
             nn.init.normal_(m.weight, std=d_model**-0.5)
         nn.init.normal_(self.unembed.weight, std=p**-0.5)
         for m in self.mlp[::2]: nn.init.zeros_(m.bias)
+    # the forward also takes every weight with a first dimension of models and `x` as (models, B, 2):
+    # `train_together` then runs all its models through one forward, without `vmap`
+    stackable = True
     def forward(self, x):
         p, H, E = self.p, self.n_heads, self.embed.weight
-        B, D = x.shape[0], E.shape[1]; dh = D // H
-        w_q, w_k, w_v = self.qkv.weight.split(D)
-        h2 = E[p] + self.pos[2]  # the last position always holds '='
-        q = (w_q @ h2).view(H, dh)  # so its query is the same for every input
+        D = E.shape[-1]; dh = D // H
+        w_q, w_k, w_v = self.qkv.weight.split(D, -2)
+        h2 = E[..., p, :] + self.pos[..., 2, :]  # the last position always holds '='
+        q = (w_q @ h2[..., None]).squeeze(-1).unflatten(-1, (H, dh))  # so its query is the same for every input
         def table(h):  # per token: its attention score against q (one per head), then its value
-            return (((h @ w_k.T).view(-1, H, dh) * q).sum(-1) / dh**0.5, h @ w_v.T)
-        (s0, v0), (s1, v1), (s2, v2) = table(E[:p] + self.pos[0]), table(E[:p] + self.pos[1]), table(h2[None])
-        def look(i, s, v): return F.embedding(x[:, i], s), F.embedding(x[:, i], v).view(B, H, dh)
+            return ((h @ w_k.mT).unflatten(-1, (H, dh)) * q[..., None, :, :]).sum(-1) / dh**0.5, h @ w_v.mT
+        (s0, v0), (s1, v1), (s2, v2) = [table(h) for h in (E[..., :p, :] + self.pos[..., 0, None, :],
+                                                           E[..., :p, :] + self.pos[..., 1, None, :], h2[..., None, :])]
+        def look(i, s, v):  # the scores and values of the tokens at position i
+            s, v = self.lookup(x[..., i], torch.cat([s, v], -1)).split([H, D], -1)
+            return s, v.unflatten(-1, (H, dh))
         (s_a, v_a), (s_b, v_b) = look(0, s0, v0), look(1, s1, v1)
-        att = torch.stack([s_a, s_b, s2.expand(B, H)], -1).softmax(-1)[..., None]  # (B, H, 3, 1)
-        z = att[:, :, 0] * v_a + att[:, :, 1] * v_b + att[:, :, 2] * v2.view(1, H, dh)
-        r = h2 + self.attn_out(z.reshape(B, D))
-        return self.unembed(r + self.mlp(r))
+        att = torch.stack([s_a, s_b, s2.expand_as(s_a)], -1).softmax(-1)[..., None]  # (..., B, H, 3, 1)
+        z = att[..., 0, :] * v_a + att[..., 1, :] * v_b + att[..., 2, :] * v2.unflatten(-1, (H, dh))
+        r = h2[..., None, :] + _linear(self.attn_out, z.flatten(-2))
+        m = self.mlp(r) if E.dim() == 2 else _linear(self.mlp[2], _linear(self.mlp[0], r).relu())
+        return _linear(self.unembed, r + m)
+    def lookup(self, idx, table):
+        "Rows `idx` (B,) of `table` (p, n); stacked, each model's rows `idx` (models, B) of its own `table` (models, p, n)"
+        if table.dim() == 2: return F.embedding(idx, table)
+        off = torch.arange(len(table), device=idx.device)[:, None] * table.shape[1]
+        return F.embedding(idx + off, table.flatten(0, 1))  # one lookup in the tables of all the models
     @property
     def embedding(self): return self.embed.weight[:self.p]
 
@@ -456,7 +473,7 @@ def plot_fourier(*models, labels=None, ax=None):
     ax.set_xlabel('frequency k (of 2πk/p)'); ax.set_ylabel('share of embedding power'); ax.legend()
     return ax
 
-# %% ../nbs/07_grokking.ipynb #1f145172
+# %% ../nbs/07_grokking.ipynb #057d4c35
 def _capture(fns, mutable):
     """CUDA graphs of `fns`: warm up on a side stream, capture, then put every tensor of `mutable` back as it
     was"""
@@ -489,6 +506,8 @@ def _size_groups(rows, k:int):
     while b: edges.append((cut[g, b], b)); b, g = cut[g, b], g - 1
     return [np.flatnonzero((rows >= sizes[a]) & (rows <= sizes[b - 1])) for a, b in reversed(edges)]
 
+_CONCURRENT_STACKS = False
+
 def train_together(make_model, # () -> nn.Module: one small model
                    seeds, # one seed per model: `torch.manual_seed(seed)` before `make_model()`
                    # (x, y): (n_models, n_max, ...) and (n_models, n_max), one training set per model
@@ -505,12 +524,12 @@ def train_together(make_model, # () -> nn.Module: one small model
                    # 'fp32'; 'tf32': matmuls in TensorFloat-32; 'bf16': the forward in bfloat16 autocast
                    precision:str='fp32',
                    cuda_graph:bool=None, # capture the step in a CUDA graph; default: on CUDA
-                   compile:bool=False, # `torch.compile` the vmapped loss (fuses its elementwise work)
+                   compile:bool=False, # `torch.compile` the stacked loss (fuses its elementwise work)
                    # at most this many stacks of models of similar training sizes, each padded to its largest
                    max_stacks:int=8
                   ):
-    """Train many small models as one: stacked parameters, `vmap`-ed forward, AdamW with a weight decay per
-    model"""
+    """Train many small models as one: stacked parameters, one forward for all (`vmap`-ed unless the model takes
+    stacked weights), AdamW with a weight decay per model"""
     from torch.func import stack_module_state, functional_call, vmap
     if precision not in ('fp32', 'tf32', 'bf16'):
         raise RecipeError(f"unknown precision {precision!r}", "pass 'fp32', 'tf32' or 'bf16'")
@@ -525,18 +544,18 @@ def train_together(make_model, # () -> nn.Module: one small model
     base = copy.deepcopy(models[0]).to('meta')
     xt, yt, mask, xv, yv = [t.to(dev) for t in (*train, mask, *valid)]
     mask, wds = mask.float(), torch.as_tensor(wds, dtype=torch.float32, device=dev)
-    def fit_one(p, x, y, m):
+    def scores(out, y, m):  # each model's mean loss and accuracy over the rows `m` marks, `out`: (..., B, classes)
+        out, n = out.float(), m.sum(-1)
+        loss = F.cross_entropy(out.flatten(0, -2), y.flatten(), reduction='none').view_as(m)
+        return (loss * m).sum(-1) / n, ((out.argmax(-1) == y).float() * m).sum(-1) / n
+    def fit(p, x, y, m):
         with torch.autocast(dev.type, torch.bfloat16, enabled=precision == 'bf16'):
-            out = functional_call(base, p, (x,))
-        out, n = out.float(), m.sum()
-        return ((F.cross_entropy(out, y, reduction='none') * m).sum() / n,
-                ((out.argmax(-1) == y).float() * m).sum() / n)
-    def eval_one(p, x, y):
-        with torch.autocast(dev.type, torch.bfloat16, enabled=precision == 'bf16'):
-            out = functional_call(base, p, (x,)).float()
-        return F.cross_entropy(out, y), (out.argmax(-1) == y).float().mean()
-    fit, evaluate = vmap(fit_one), vmap(eval_one)
-    if compile: fit, evaluate = torch.compile(fit), torch.compile(evaluate)
+            return scores(functional_call(base, p, (x,)), y, m)
+    # a model whose forward takes stacked weights runs all the models at once; any other one, through `vmap`
+    stacked = getattr(base, 'stackable', False)
+    if not stacked: fit = vmap(fit)
+    # stacked, `torch.compile` treats the sizes as symbols: one compilation serves every stack
+    if compile: fit = torch.compile(fit, dynamic=stacked or None)
     n_rec = steps // every
     # the curves, kept on the device
     buf = torch.full((max(n_rec, 1), len(seeds), len(COLS)), float('nan'), device=dev)
@@ -554,6 +573,7 @@ def train_together(make_model, # () -> nn.Module: one small model
         n = int(rows[li].max())
         li = torch.as_tensor(li, device=dev)
         x, y, m, vx, vy = xt[li, :n], yt[li, :n], mask[li, :n], xv[li], yv[li]
+        vm = torch.ones(vy.shape, device=dev)
         lst = torch.zeros(len(li), 2, device=dev)  # the last step's training loss and accuracy
         ps = {k: v[li].clone().requires_grad_() for k, v in params.items()}
         pl = list(ps.values())
@@ -574,7 +594,7 @@ def train_together(make_model, # () -> nn.Module: one small model
             lst.copy_(torch.stack([loss.detach(), acc], 1))
         @torch.no_grad()
         def record():
-            vl, va = evaluate(ps, vx, vy)
+            vl, va = fit(ps, vx, vy, vm)  # every validation row counts
             # each model's total weight norm
             wn = torch.stack([p.pow(2).flatten(1).sum(1) for p in pl]).sum(0).sqrt()
             buf.index_put_((idx.clamp(max=len(buf) - 1).expand(len(li)), li),
@@ -592,8 +612,16 @@ def train_together(make_model, # () -> nn.Module: one small model
         """One step, record and save function for the models in `live` (dropping finished models): a stack per
         group of similar training sizes"""
         parts = [part(live[g]) for g in _size_groups(rows[live], max_stacks)]
+        side = [torch.cuda.Stream() for _ in parts] if graph and _CONCURRENT_STACKS and len(parts) > 1 else None
         def step():
-            for p in parts: p[0]()
+            if side is None:
+                for p in parts: p[0]()
+                return
+            cur = torch.cuda.current_stream()  # the stacks are independent: each on a stream of its own
+            for p, s in zip(parts, side):
+                s.wait_stream(cur)
+                with torch.cuda.stream(s): p[0]()
+            for s in side: cur.wait_stream(s)
         def record():
             for p in parts: p[1]()
             idx.add_(1)
