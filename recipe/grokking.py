@@ -554,8 +554,9 @@ def train_together(make_model, # () -> nn.Module: one small model
     # a model whose forward takes stacked weights runs all the models at once; any other one, through `vmap`
     stacked = getattr(base, 'stackable', False)
     if not stacked: fit = vmap(fit)
+    # the training step compiled (the recording, every `every` steps, is not worth a compilation of its own);
     # stacked, `torch.compile` treats the sizes as symbols: one compilation serves every stack
-    if compile: fit = torch.compile(fit, dynamic=stacked or None)
+    train_fit = torch.compile(fit, dynamic=stacked or None) if compile else fit
     n_rec = steps // every
     # the curves, kept on the device
     buf = torch.full((max(n_rec, 1), len(seeds), len(COLS)), float('nan'), device=dev)
@@ -586,7 +587,7 @@ def train_together(make_model, # () -> nn.Module: one small model
         decay = [1 - lr * wds[li].view(-1, *[1] * (p.dim() - 1)) for p in pl]
         def step():
             opt.zero_grad(set_to_none=False)
-            loss, acc = fit(ps, x, y, m)
+            loss, acc = train_fit(ps, x, y, m)
             loss.sum().backward()  # the models are independent: each one gets the gradient of its own loss
             # AdamW's decoupled weight decay, one per model
             with torch.no_grad(): torch._foreach_mul_(pl, decay)
