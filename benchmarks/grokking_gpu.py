@@ -16,7 +16,7 @@
     python benchmarks/grokking_gpu.py             # on CUDA (about 5 minutes on one H100)
     python benchmarks/grokking_gpu.py --part map  # the transformer phase map alone (about 5 minutes on one H100)
     python benchmarks/grokking_gpu.py --part map --compile --no-compile  # the map with torch.compile, no extra timing
-    python benchmarks/grokking_gpu.py --part map --compile --precision bf16 --skip-precision --skip-sequential  # the map alone
+    python benchmarks/grokking_gpu.py --part map --compile --precision bf16 --skip-precision --skip-sequential --no-compile  # the map alone, fastest
     python benchmarks/grokking_gpu.py --quick     # tiny sizes, CPU, a minute or two: proves the script works
     OUT=results python benchmarks/grokking_gpu.py # also writes results/grokking.json
 """
@@ -147,7 +147,7 @@ def transformer_map(a, dev, out):
             ax.figure.savefig(os.path.join(out, 'transformer_phase_map.png'), dpi=100, bbox_inches='tight'); plt.close(ax.figure)
         except ImportError as e: print('no figure:', e)
     st = d.steps_to(0.99)
-    res['map'] = dict(opts, streams=a.streams, lookup='one-hot' if a.onehot else 'gather', compile_cache='cold' if os.environ.get('COLD_CACHE') else 'as found', seconds=d.seconds, loop_seconds=d.hist['seconds'], steps=g['steps'], model_steps=int(d.hist['stopped'].sum()),
+    res['map'] = dict(opts, streams=not a.no_streams, compile_cache='cold' if os.environ.get('COLD_CACHE') else 'as found', seconds=d.seconds, loop_seconds=d.hist['seconds'], steps=g['steps'], model_steps=int(d.hist['stopped'].sum()),
                       phase_counts=dict(zip(PHASES, d.counts().sum((0, 1)).tolist())), majority=d.majority().tolist(),
                       counts=d.counts().tolist(), phases=d.phases.tolist(), steps_to_99=np.where(np.isnan(st), None, st).tolist(),
                       stopped=d.hist['stopped'].tolist(), early_signal=d.signal_by_phase())
@@ -208,15 +208,11 @@ def main():
     ap.add_argument('--skip-precision', action='store_true', help="skip the map's cells in fp32, tf32 and bf16 side by side")
     ap.add_argument('--precision', choices=['fp32', 'tf32', 'bf16'], help="train the map in this precision (default: the fastest step)")
     ap.add_argument('--skip-sequential', action='store_true', help="skip timing the models one after another")
-    ap.add_argument('--streams', action='store_true', help="run the map's stacks on CUDA streams of their own")
-    ap.add_argument('--onehot', action='store_true', help="the transformer's table lookups as products with one-hot rows")
+    ap.add_argument('--no-streams', action='store_true', help="run the map's stacks one after another on one CUDA stream")
     a = ap.parse_args()
     dev = a.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    if a.streams:
-        import recipe.grokking as G; G._CONCURRENT_STACKS = True
-    if a.onehot:  # matrix products forward and backward instead of a gather and its scatter-add
-        import torch.nn.functional as F
-        OneLayerTransformer.lookup = lambda self, idx, table: F.one_hot(idx, table.shape[-2]).to(table.dtype) @ table
+    if a.no_streams:
+        import recipe.grokking as G; G._CONCURRENT_STACKS = False
     if a.quick: torch.set_num_threads(1)  # tiny models: one thread beats contending for a shared machine's cores
     if dev == 'cuda': torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False  # fp32 as on CPU
     if a.quick: p, frac, max_steps, seeds, size = 23, 0.5, 300, list(range(2)), dict(d_model=32, d_mlp=64)

@@ -506,7 +506,7 @@ def _size_groups(rows, k:int):
     while b: edges.append((cut[g, b], b)); b, g = cut[g, b], g - 1
     return [np.flatnonzero((rows >= sizes[a]) & (rows <= sizes[b - 1])) for a, b in reversed(edges)]
 
-_CONCURRENT_STACKS = False
+_CONCURRENT_STACKS = True  # in a CUDA graph, each stack on a stream of its own (their small kernels overlap)
 
 def train_together(make_model, # () -> nn.Module: one small model
                    seeds, # one seed per model: `torch.manual_seed(seed)` before `make_model()`
