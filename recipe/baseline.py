@@ -89,8 +89,12 @@ def _as_was(dl):
             dl.chunks = order[1]
 
 def _read(dl, n):
-    "The first `n` batches of `dl`, leaving it as it was: a check that reads again reads the same samples"
-    with _as_was(dl): return list(itertools.islice(dl, n))
+    """The first `n` batches of `dl`, leaving it as it was: a check that reads again reads the same samples.
+    They are on the loader's device, as `fit` sees them (fastai's tabular loaders make their tensors on the CPU
+    and `Learner` moves each batch)"""
+    dev = getattr(dl, 'device', None)
+    with _as_was(dl): bs = list(itertools.islice(dl, n))
+    return bs if dev is None else [to_device(b, dev) for b in bs]
 
 def _batches(dl, n:int):
     "The first `n` batches of `dl` (every check seeds the loaders first, so these are the same for all)"

@@ -314,8 +314,9 @@ def bn_update(learn:Learner, dl=None):
     modes, moms = [m.training for m in model.modules()], [m.momentum for m in bns]
     for m in bns: m.reset_running_stats(); m.momentum = None  # None: a cumulative average over the pass
     model.train()
+    dev = next(model.parameters()).device  # where `Learner` would move each batch
     with torch.no_grad():
-        for b in dl: model(*b[:n_inp])
+        for b in dl: model(*to_device(b[:n_inp], dev))
     for m, mode in zip(model.modules(), modes): m.training = mode
     for m, mom in zip(bns, moms): m.momentum = mom
     return learn
