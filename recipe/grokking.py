@@ -557,6 +557,12 @@ def train_together(make_model, # () -> nn.Module: one small model
     # the training step compiled (the recording, every `every` steps, is not worth a compilation of its own);
     # stacked, `torch.compile` treats the sizes as symbols: one compilation serves every stack
     train_fit = torch.compile(fit, dynamic=stacked or None) if compile else fit
+    if compile and stacked:
+        from torch.fx.experimental import _config as fx_config
+        compiled = train_fit
+        def train_fit(*a):
+            # no 'duck sizing': sizes equal at the first compilation (3 models, 3 positions) stay distinct symbols
+            with fx_config.patch(use_duck_shape=False): return compiled(*a)
     n_rec = steps // every
     # the curves, kept on the device
     buf = torch.full((max(n_rec, 1), len(seeds), len(COLS)), float('nan'), device=dev)
@@ -612,7 +618,11 @@ def train_together(make_model, # () -> nn.Module: one small model
     def stack(live):
         """One step, record and save function for the models in `live` (dropping finished models): a stack per
         group of similar training sizes"""
-        parts = [part(live[g]) for g in _size_groups(rows[live], max_stacks)]
+        groups = _size_groups(rows[live], max_stacks)
+        # `torch.compile` specialises a size of 1: a lone model runs with an identical twin, so that the one
+        # compilation serves it too (the twins' updates are the same; saving writes the same values twice)
+        if compile and stacked: groups = [np.repeat(g, 2) if len(g) == 1 else g for g in groups]
+        parts = [part(live[g]) for g in groups]
         side = [torch.cuda.Stream() for _ in parts] if graph and _CONCURRENT_STACKS and len(parts) > 1 else None
         def step():
             if side is None:
