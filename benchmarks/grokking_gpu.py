@@ -135,7 +135,8 @@ def transformer_map(a, dev, out):
         print(f"  step of {n_models} models: {v} {r['ms_per_step']:.2f} ms", flush=True)
     fast = [r for r in res['variants'] if r['precision'] != 'fp32' and r.get('cuda_graph')] or res['variants']
     best = min(fast, key=lambda r: r['ms_per_step'])
-    opts = dict(cuda_graph=best['cuda_graph'], precision=a.precision or best['precision'], **(dict(compile=True) if a.compile else {}))
+    opts = dict(cuda_graph=best['cuda_graph'], precision=a.precision or best['precision'], max_stacks=a.max_stacks,
+                **(dict(compile=True) if a.compile else {}))
     # 2. the map
     d = pdiag(g, dev, steps=g['steps'], stop_at=0.99, check_every=g['check_every'], **opts)
     if out:
@@ -147,7 +148,7 @@ def transformer_map(a, dev, out):
             ax.figure.savefig(os.path.join(out, 'transformer_phase_map.png'), dpi=100, bbox_inches='tight'); plt.close(ax.figure)
         except ImportError as e: print('no figure:', e)
     st = d.steps_to(0.99)
-    res['map'] = dict(opts, streams=not a.no_streams, compile_cache='cold' if os.environ.get('COLD_CACHE') else 'as found', seconds=d.seconds, loop_seconds=d.hist['seconds'], steps=g['steps'], model_steps=int(d.hist['stopped'].sum()),
+    res['map'] = dict(opts, streams=not a.no_streams, adam=a.adam, compile_cache='cold' if os.environ.get('COLD_CACHE') else 'as found', seconds=d.seconds, loop_seconds=d.hist['seconds'], steps=g['steps'], model_steps=int(d.hist['stopped'].sum()),
                       phase_counts=dict(zip(PHASES, d.counts().sum((0, 1)).tolist())), majority=d.majority().tolist(),
                       counts=d.counts().tolist(), phases=d.phases.tolist(), steps_to_99=np.where(np.isnan(st), None, st).tolist(),
                       stopped=d.hist['stopped'].tolist(), early_signal=d.signal_by_phase())
@@ -209,10 +210,13 @@ def main():
     ap.add_argument('--precision', choices=['fp32', 'tf32', 'bf16'], help="train the map in this precision (default: the fastest step)")
     ap.add_argument('--skip-sequential', action='store_true', help="skip timing the models one after another")
     ap.add_argument('--no-streams', action='store_true', help="run the map's stacks one after another on one CUDA stream")
+    ap.add_argument('--max-stacks', type=int, default=8, help="`train_together`'s max_stacks for the map")
+    ap.add_argument('--adam', choices=['fused', 'foreach'], default='fused', help="Adam's CUDA implementation in `train_together`")
     a = ap.parse_args()
     dev = a.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    if a.no_streams:
-        import recipe.grokking as G; G._CONCURRENT_STACKS = False
+    import recipe.grokking as G
+    if a.no_streams: G._CONCURRENT_STACKS = False
+    G._FUSED_ADAM = a.adam == 'fused'
     if a.quick: torch.set_num_threads(1)  # tiny models: one thread beats contending for a shared machine's cores
     if dev == 'cuda': torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False  # fp32 as on CPU
     if a.quick: p, frac, max_steps, seeds, size = 23, 0.5, 300, list(range(2)), dict(d_model=32, d_mlp=64)

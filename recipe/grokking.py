@@ -170,7 +170,9 @@ class OneLayerTransformer(nn.Module):
         z = att[..., 0, :] * v_a + att[..., 1, :] * v_b + att[..., 2, :] * v2.unflatten(-1, (H, dh))
         r = h2[..., None, :] + _linear(self.attn_out, z.flatten(-2))
         m = self.mlp(r) if E.dim() == 2 else _linear(self.mlp[2], _linear(self.mlp[0], r).relu())
-        return _linear(self.unembed, r + m)
+        # the logits in float32, also under autocast: late in training grokking turns on small differences
+        # between large logits, which bfloat16 rounds away (it delays when a slow seed groks)
+        with torch.autocast(r.device.type, enabled=False): return _linear(self.unembed, (r + m).float())
     def lookup(self, idx, table):
         "Rows `idx` (B,) of `table` (p, n); stacked, each model's rows `idx` (models, B) of its own `table` (models, p, n)"
         if table.dim() == 2: return F.embedding(idx, table)
@@ -507,6 +509,7 @@ def _size_groups(rows, k:int):
     return [np.flatnonzero((rows >= sizes[a]) & (rows <= sizes[b - 1])) for a, b in reversed(edges)]
 
 _CONCURRENT_STACKS = True  # in a CUDA graph, each stack on a stream of its own (their small kernels overlap)
+_FUSED_ADAM = True  # on CUDA, Adam's fused kernel rather than its multi-tensor operations
 
 def train_together(make_model, # () -> nn.Module: one small model
                    seeds, # one seed per model: `torch.manual_seed(seed)` before `make_model()`
@@ -533,6 +536,9 @@ def train_together(make_model, # () -> nn.Module: one small model
     from torch.func import stack_module_state, functional_call, vmap
     if precision not in ('fp32', 'tf32', 'bf16'):
         raise RecipeError(f"unknown precision {precision!r}", "pass 'fp32', 'tf32' or 'bf16'")
+    if steps < every:
+        raise RecipeError(f"steps={steps} is fewer than every={every}: no step would be recorded",
+                          f"pass steps={every} or more, or a smaller every")
     if check_every % every:
         raise RecipeError(f"check_every={check_every} is not a multiple of every={every}",
                           "pass e.g. every=10, check_every=500")
@@ -584,11 +590,13 @@ def train_together(make_model, # () -> nn.Module: one small model
         lst = torch.zeros(len(li), 2, device=dev)  # the last step's training loss and accuracy
         ps = {k: v[li].clone().requires_grad_() for k, v in params.items()}
         pl = list(ps.values())
-        # AdamW = Adam + the decay below
-        opt = torch.optim.Adam(pl, lr=lr, betas=betas, eps=eps, foreach=True, capturable=graph)
+        # AdamW = Adam + the decay below; on CUDA, Adam's fused kernel: one launch for all the weights
+        fused = dev.type == 'cuda' and _FUSED_ADAM
+        opt = torch.optim.Adam(pl, lr=lr, betas=betas, eps=eps, capturable=graph,
+                               **(dict(fused=True) if fused else dict(foreach=True)))
         for k, p in ps.items():  # Adam's state, carried over from the previous stack
             st = adam[k]
-            opt.state[p] = dict(step=st['step'].to(dev if graph else 'cpu', copy=True),
+            opt.state[p] = dict(step=st['step'].to(dev if graph or fused else 'cpu', copy=True),
                                 exp_avg=st['exp_avg'][li], exp_avg_sq=st['exp_avg_sq'][li])
         decay = [1 - lr * wds[li].view(-1, *[1] * (p.dim() - 1)) for p in pl]
         def step():
