@@ -7,8 +7,9 @@ batches an epoch, so that a fold's fit is one epoch: the size where the search's
 and scores the flagged items against the planted ones (precision and recall):
 
 - ours: `find_label_issues(learn)`: 5-fold out-of-fold probabilities of the user's own learner, cleanlab's confident
-  learning's calibrated count of wrong labels, that many items of lowest probability of their label flagged (and, on the
-  same probabilities, the plain count as is and times 1.2, and cleanlab's own rule);
+  learning's calibrated count of wrong labels from them, that many items of lowest probability of their label flagged,
+  the probability averaged over the 5 folds' models (and, on the same fits, the ranking by the out-of-fold
+  probabilities alone, the plain count as is and times 1.2, and cleanlab's own rule);
 - cleanlab + LR: `cleanlab.filter.find_label_issues` on scikit-learn's `cross_val_predict(LogisticRegression(), cv=5)`
   probabilities, on the model's inputs (pixels; table columns with one-hot categories; bag of words for text);
 - top losses: fastai's `ClassificationInterpretation.top_losses` after one plain fit of the learner on all the training
@@ -146,11 +147,12 @@ def run_family(name, noises):
         row = dict(family=name, noise=tag, planted=len(planted), ours=dict(**_prf(df.index, planted), seconds=round(t, 1),
                    noise_rate=round(df.attrs['noise_rate'], 4)))
         # other counts on the same probabilities: confident learning's plain count (times 1.2, and as is), cleanlab's rule
-        for key, kw in (('off_diagonal_x1.2', dict(count_method='off_diagonal', count_factor=1.2)),
+        for key, kw in (('out_of_fold_ranking', dict(rank_by='out_of_fold')),
+                        ('off_diagonal_x1.2', dict(count_method='off_diagonal', count_factor=1.2)),
                         ('off_diagonal', dict(count_method='off_diagonal')), ('cleanlab_rule', dict(count_factor=None))):
             row.setdefault('ours_variants', {})[key] = _prf(find_label_issues(l, probs=pr, **kw).index, planted)
         # our ranking cut at the planted count, as top losses is
-        p_given = pr[0][np.arange(len(pr[1])), pr[1]]
+        p_given = pr[2]['ensemble'][np.arange(len(pr[1])), pr[1]]
         row['ours_at_planted_count'] = _prf(np.argsort(p_given, kind='stable')[:len(planted)], planted)
         row.update(peers(mk(dls), planted, df.attrs['epochs'], lr, k_ours=len(df)))
         rows.append(row); print(row, flush=True)

@@ -169,7 +169,10 @@ def cross_val_probs(learn:Learner, # a classification learner, before training (
                     # the Learner method that trains each fold; default: 'fine_tune' for a frozen learner (a
                     # pretrained body, as `vision_learner` leaves it), else 'fit_one_cycle'
                     fit:str=None,
-                    seed:int=0 # seed of the folds and of the fits
+                    seed:int=0, # seed of the folds and of the fits
+                    # also keep, in `info['ensemble']`, every item's probabilities averaged over all the folds'
+                    # models (the one that held it out and those that trained on it)
+                    ensemble:bool=True
                    ):
     """Out-of-fold (probs, labels, info) of every training item, each from a copy of the learner that did not
     train on it"""
@@ -194,7 +197,7 @@ def cross_val_probs(learn:Learner, # a classification learner, before training (
     kw = {} if lr is None else {dict(fit_one_cycle='lr_max', fine_tune='base_lr').get(fit, 'lr'): lr}
     # fine_tune trains one epoch frozen, then its `epochs` unfrozen
     n_ep = max(1, ep - 1) if fit == 'fine_tune' else ep
-    probs = ys = None
+    probs = ys = ens = None
     t0 = time.perf_counter()
     with _checking(learn, seed, need_valid=False) as l, l.no_bar(), l.no_logging(), \
          l.removed_cbs(l.cbs.filter(_aside)):
@@ -205,12 +208,17 @@ def cross_val_probs(learn:Learner, # a classification learner, before training (
             l.dls.loaders[0] = _on_items(dl, np.setdiff1d(np.arange(n), f), shuffle=True)
             try: getattr(l, fit)(n_ep, cbs=_NoValidate(), reset_opt=True, **kw)
             finally: l.dls.loaders[0] = dl
-            p, y = _predict(l, dl, f, act)
+            # the held-out part, or every item (each item's own part first) for the ensemble
+            order = np.concatenate([f, np.setdiff1d(np.arange(n), f)]) if ensemble else f
+            p, y = _predict(l, dl, order, act)
             if probs is None:
                 probs, ys = torch.zeros(n, p.shape[1]), torch.zeros((n, *y.shape[1:]), dtype=y.dtype)
-            probs[f], ys[f] = p, y
+                ens = torch.zeros(n, p.shape[1]) if ensemble else None
+            probs[f], ys[f] = p[:len(f)], y[:len(f)]
+            if ensemble: ens[order] += p / folds
     ys = ys.reshape(-1) if task == 'multiclass' else ys
     info = dict(task=task, folds=folds, epochs=ep, fit=fit, seconds=round(time.perf_counter() - t0, 2))
+    if ensemble: info['ensemble'] = ens.numpy()
     return probs.numpy(), ys.long().numpy(), info
 
 # %% ../nbs/01a_labels.ipynb #02471921
@@ -227,13 +235,24 @@ def find_label_issues(learn:Learner, # a classification learner, before training
                       count_method:str='off_diagonal_calibrated',
                       # cleanlab's rule (`cleanlab.filter.find_label_issues`) when `count_factor` is None
                       filter_by:str='low_self_confidence',
+                      # rank by the probability of the given label from 'ensemble' (all the folds' models,
+                      # averaged) or 'out_of_fold' (the one model that held the item out); the count is always
+                      # confident learning's, from the out-of-fold probabilities
+                      rank_by:str='ensemble',
                       probs=None # the result of `cross_val_probs`, to reuse predictions already made
                      ) -> pd.DataFrame:
     """Training items whose label is probably wrong, most suspect first: given and suggested label, and their
     probabilities"""
     cl = _cleanlab()
+    if rank_by not in ('ensemble', 'out_of_fold'):
+        raise RecipeError(f"unknown rank_by={rank_by!r}", "pass rank_by='ensemble' or 'out_of_fold'")
     probs, labels, info = (probs if probs is not None
-                           else cross_val_probs(learn, folds, epochs, steps, lr, fit, seed))
+                           else cross_val_probs(learn, folds, epochs, steps, lr, fit, seed,
+                                                ensemble=rank_by == 'ensemble'))
+    info = dict(info)
+    # the probabilities that rank (and suggest): the ensemble's when asked for and measured
+    rp = info.pop('ensemble', None)
+    rp = rp if rank_by == 'ensemble' and rp is not None else probs
     classes, n = _classes(learn.dls), len(labels)
     if info['task'] == 'multiclass':
         # confident learning's estimate of the wrong labels
@@ -242,16 +261,16 @@ def find_label_issues(learn:Learner, # a classification learner, before training
         if count_factor is None:
             idx = cl.filter.find_label_issues(labels, probs, filter_by=filter_by,
                                               return_indices_ranked_by='self_confidence', n_jobs=1)
-        else: idx = np.argsort(probs[np.arange(n), labels], kind='stable')[:math.ceil(count_factor * m)]
-        sug = probs[idx].argmax(1)
+        else: idx = np.argsort(rp[np.arange(n), labels], kind='stable')[:math.ceil(count_factor * m)]
+        sug = rp[idx].argmax(1)
         df = pd.DataFrame(dict(given=[_name(classes, int(i)) for i in labels[idx]],
                                suggested=[_name(classes, int(i)) for i in sug],
-                               p_given=probs[idx, labels[idx]].astype(float),
-                               p_suggested=probs[idx, sug].astype(float)), index=idx)
+                               p_given=rp[idx, labels[idx]].astype(float),
+                               p_suggested=rp[idx, sug].astype(float)), index=idx)
     else:
         # one tag at a time: confident learning counts the wrong values of each tag, and an item is as suspect
         # as the least probable of its given tag values
-        pg = np.where(labels == 1, probs, 1 - probs)
+        pg = np.where(labels == 1, rp, 1 - rp)
         two = lambda k: np.stack([1 - probs[:, k], probs[:, k]], 1)
         m = sum(cl.count.num_label_issues(labels[:, k], two(k), estimation_method=count_method)
                 for k in range(labels.shape[1])
@@ -263,12 +282,13 @@ def find_label_issues(learn:Learner, # a classification learner, before training
                                               return_indices_ranked_by='self_confidence', n_jobs=1)
         else: idx = np.argsort(pg.min(1), kind='stable')[:math.ceil(count_factor * m)]
         df = pd.DataFrame(dict(given=[tags(np.flatnonzero(labels[i])) for i in idx],
-                               suggested=[tags(np.flatnonzero(probs[i] > 0.5)) for i in idx],
+                               suggested=[tags(np.flatnonzero(rp[i] > 0.5)) for i in idx],
                                p_given=pg[idx].min(1).astype(float)),
                           index=idx)
     df.index.name = 'item'
     df.attrs = dict(info, n_items=n, n_flagged=len(idx), noise_rate=float(rate), filter_by=filter_by,
-                    count_factor=count_factor, count_method=count_method)
+                    count_factor=count_factor, count_method=count_method,
+                    rank_by='ensemble' if rp is not probs and count_factor is not None else 'out_of_fold')
     return df
 
 @patch
