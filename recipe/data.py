@@ -12,7 +12,7 @@ from .core import rng_states, set_rng_states, progress_items
 from fastcore.basics import *
 from fastcore.meta import delegates
 from fastcore.xtras import is_listy
-from fastai.torch_core import to_device
+from fastai.torch_core import to_device, one_param
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException
@@ -999,7 +999,7 @@ def _forward(learn, xs):
     """The model's prediction for inputs `xs`: the first element of a tuple, as fastai's `RNNCallback` takes it.
     The inputs go to the model's device first, as fastai's `Learner` moves every batch (tabular loaders make
     their tensors on the CPU)"""
-    p = next(learn.model.parameters(), None)
+    p = one_param(learn.model)
     out = learn.model(*(xs if p is None else to_device(xs, p.device)))
     return out[0] if isinstance(out, (tuple, list)) else out
 

@@ -19,7 +19,7 @@ from fastcore.foundation import L
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelEpochException
 from fastai.callback.schedule import ParamScheduler  # also adds `Learner.fit_one_cycle`, `fit_flat_cos`
-from fastai.torch_core import to_device, to_detach
+from fastai.torch_core import to_device, to_detach, one_param
 
 # %% auto #0
 __all__ = ['Ensemble', 'train_ensemble', 'Distill', 'EMA', 'SWA', 'bn_update', 'checkpoints', 'load_checkpoint',
@@ -314,7 +314,7 @@ def bn_update(learn:Learner, dl=None):
     modes, moms = [m.training for m in model.modules()], [m.momentum for m in bns]
     for m in bns: m.reset_running_stats(); m.momentum = None  # None: a cumulative average over the pass
     model.train()
-    dev = next(model.parameters()).device  # where `Learner` would move each batch
+    dev = one_param(model).device  # where `Learner` would move each batch
     with torch.no_grad():
         for b in dl: model(*to_device(b[:n_inp], dev))
     for m, mode in zip(model.modules(), modes): m.training = mode

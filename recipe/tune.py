@@ -16,7 +16,7 @@ from optuna.trial import TrialState
 from fastcore.basics import *
 from fastcore.foundation import L
 from fastai.learner import Learner
-from fastai.torch_core import to_device
+from fastai.torch_core import to_device, one_param
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.tracker import TrackerCallback
 from fastai.callback.schedule import *  # adds `Learner.fit_one_cycle`
@@ -86,7 +86,7 @@ def count_flops(learn_or_model, # a `Learner`, or an `nn.Module` (then pass `bat
         if batch is None: batch = learn.dls.train.one_batch()
         n_inp = getattr(getattr(learn, 'dls', None), 'n_inp', 1)
         b = tuple(batch) if isinstance(batch, (tuple, list)) else (batch,)
-        p = next(model.parameters(), None)
+        p = one_param(model)
         if p is not None: b = to_device(b, p.device)   # the batch goes where the model is, as in `fit`
         xb, yb = b[:n_inp], b[n_inp:]
         model.train()  # count what a training step runs (dropout, batch-norm statistics)
