@@ -132,12 +132,6 @@ def _linear(m:nn.Linear, x):
     if m.weight.dim() == 2: return m(x)
     return x @ m.weight.mT + (0 if m.bias is None else m.bias[:, None])
 
-def _logits(w, x):
-    """`x @ w.T`; with `w` stacked (models, p, d), its rows padded to a multiple of 8 and the padding's columns cut
-    off the result: aligned rows keep the float32 product on cuBLAS's fast kernels when p is odd (p=113)"""
-    if w.dim() == 2: return x @ w.T
-    return (x @ F.pad(w, (0, 0, 0, -w.shape[-2] % 8)).mT)[..., :w.shape[-2]]
-
 class OneLayerTransformer(nn.Module):
     """The one-layer, attention-plus-MLP transformer of the 'progress measures' study: reads `a b =`, predicts
     `(a op b) mod p`"""
@@ -161,16 +155,13 @@ class OneLayerTransformer(nn.Module):
     def forward(self, x):
         p, H, E = self.p, self.n_heads, self.embed.weight
         D = E.shape[-1]; dh = D // H
-        w_q, w_kv = self.qkv.weight.split([D, 2 * D], -2)
+        w_q, w_k, w_v = self.qkv.weight.split(D, -2)
         h2 = E[..., p, :] + self.pos[..., 2, :]  # the last position always holds '='
         q = (w_q @ h2[..., None]).squeeze(-1).unflatten(-1, (H, dh))  # so its query is the same for every input
-        # per token and position: its key and value (the three positions' tables in one product), then its
-        # attention score against q, one per head
-        h = torch.cat([E[..., :p, :] + self.pos[..., 0, None, :], E[..., :p, :] + self.pos[..., 1, None, :],
-                       h2[..., None, :]], -2)
-        k, v = (h @ w_kv.mT).split(D, -1)
-        s = (k.unflatten(-1, (H, dh)) * q[..., None, :, :]).sum(-1) / dh**0.5
-        (s0, s1, s2), (v0, v1, v2) = s.split([p, p, 1], -2), v.split([p, p, 1], -2)
+        def table(h):  # per token: its attention score against q (one per head), then its value
+            return ((h @ w_k.mT).unflatten(-1, (H, dh)) * q[..., None, :, :]).sum(-1) / dh**0.5, h @ w_v.mT
+        (s0, v0), (s1, v1), (s2, v2) = [table(h) for h in (E[..., :p, :] + self.pos[..., 0, None, :],
+                                                           E[..., :p, :] + self.pos[..., 1, None, :], h2[..., None, :])]
         def look(i, s, v):  # the scores and values of the tokens at position i
             s, v = self.lookup(x[..., i], torch.cat([s, v], -1)).split([H, D], -1)
             return s, v.unflatten(-1, (H, dh))
@@ -181,7 +172,7 @@ class OneLayerTransformer(nn.Module):
         m = self.mlp(r) if E.dim() == 2 else _linear(self.mlp[2], _linear(self.mlp[0], r).relu())
         # the logits in float32, also under autocast: late in training grokking turns on small differences
         # between large logits, which bfloat16 rounds away (it delays when a slow seed groks)
-        with torch.autocast(r.device.type, enabled=False): return _logits(self.unembed.weight, (r + m).float())
+        with torch.autocast(r.device.type, enabled=False): return _linear(self.unembed, (r + m).float())
     def lookup(self, idx, table):
         "Rows `idx` (B,) of `table` (p, n); stacked, each model's rows `idx` (models, B) of its own `table` (models, p, n)"
         if table.dim() == 2: return F.embedding(idx, table)
