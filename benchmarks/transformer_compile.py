@@ -2,19 +2,17 @@
 empty compilation cache (what a first `phase_diagram(..., compile=True)` on a machine pays).
 
 Variants:
-- `library`: `train_together` as it is (bf16 autocast, float32 logits, `torch.compile(..., dynamic=True)`: every size a
-  symbol).
-- `marked`: only the sizes that differ between stacks are symbols (the models and rows dimensions, marked with
-  `torch._dynamo.mark_dynamic`); p, the widths and the heads stay static, as Inductor's static-shape passes (padding
-  matrix products for alignment among them) need.
-- `tf32_logits`: the float32 logits' product in TF32.
+- `library`: `train_together` as it is (bf16 autocast, float32 logits, `torch.compile(..., dynamic=False)` with the
+  sizes that differ between stacks, the models and rows dimensions, marked dynamic; p, the widths and the heads static).
+- `symbolic`: every size a symbol (`torch.compile(..., dynamic=True)`), as `train_together` compiled before.
+- `tf32_logits`: the library's step with the float32 logits' product in TF32.
 
 For each: the seconds to set up the first stack (cold compilation and CUDA-graph capture) with
 `torch._dynamo.utils.compile_times`' breakdown, then the milliseconds per step of the map's 60 longest-running models
 (training fractions 0.1-0.3) and of all 100 (300 steps, recording every 50, no stopping), median of `--reps`.
 
     python benchmarks/transformer_compile.py                         # on CUDA: every variant, a few minutes
-    python benchmarks/transformer_compile.py --variants library marked
+    python benchmarks/transformer_compile.py --variants library symbolic
     python benchmarks/transformer_compile.py --quick                 # tiny sizes on the CPU: proves the script works
     OUT=results python benchmarks/transformer_compile.py             # also writes results/transformer_compile.json
 """
@@ -22,21 +20,14 @@ import argparse, json, os, statistics, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-VARIANTS = ('library', 'marked', 'tf32_logits')
+VARIANTS = ('library', 'symbolic', 'tf32_logits')
 
 def patch(variant):
     "Apply `variant` to this process (`train_together` reads `torch.compile` and the matmul precision at call time)"
     import torch
-    if variant == 'marked':
+    if variant == 'symbolic':
         real = torch.compile
-        def compile_marked(fn, dynamic=None, **kw):
-            c = real(fn, dynamic=False, **kw)
-            def call(p, *xs):   # (params, x, y, mask): the models dimension of all, the rows of the data
-                for t in p.values(): torch._dynamo.mark_dynamic(t, 0)
-                for t in xs: torch._dynamo.mark_dynamic(t, 0); torch._dynamo.mark_dynamic(t, 1)
-                return c(p, *xs)
-            return call
-        torch.compile = compile_marked
+        torch.compile = lambda fn, dynamic=None, **kw: real(fn, dynamic=True if dynamic is False else dynamic, **kw)
     elif variant == 'tf32_logits':  # under bf16 autocast the only float32 products are the logits'
         real_prec = torch.set_float32_matmul_precision
         torch.set_float32_matmul_precision = lambda p: real_prec('high' if p == 'highest' else p)

@@ -561,14 +561,17 @@ def train_together(make_model, # () -> nn.Module: one small model
     stacked = getattr(base, 'stackable', False)
     if not stacked: fit = vmap(fit)
     # the training step compiled (the recording, every `every` steps, is not worth a compilation of its own);
-    # stacked, `torch.compile` treats the sizes as symbols: one compilation serves every stack
-    train_fit = torch.compile(fit, dynamic=stacked or None) if compile else fit
+    # stacked, the two sizes that differ from one stack to the next (the models, the training rows) are symbols, so
+    # that one compilation serves every stack, while the widths stay fixed for Inductor's shape-specific passes
+    train_fit = torch.compile(fit, dynamic=False if stacked else None) if compile else fit
     if compile and stacked:
         from torch.fx.experimental import _config as fx_config
         compiled = train_fit
-        def train_fit(*a):
-            # no 'duck sizing': sizes equal at the first compilation (3 models, 3 positions) stay distinct symbols
-            with fx_config.patch(use_duck_shape=False): return compiled(*a)
+        def train_fit(p, *xs):  # the weights (models, ...), and x, y, mask (models, rows, ...)
+            for t in p.values(): torch._dynamo.mark_dynamic(t, 0)
+            for t in xs: torch._dynamo.mark_dynamic(t, 0); torch._dynamo.mark_dynamic(t, 1)
+            # no 'duck sizing': sizes equal at the first compilation stay distinct symbols
+            with fx_config.patch(use_duck_shape=False): return compiled(p, *xs)
     n_rec = steps // every
     # the curves, kept on the device
     buf = torch.full((max(n_rec, 1), len(seeds), len(COLS)), float('nan'), device=dev)
