@@ -12,11 +12,16 @@
    several ways against its FLOP and byte floors, the map, a few cells in fp32/TF32/bf16 side by side, the same
    models one after another (extrapolated from a sample), agreement with the single runs of part 1, and the early
    signal per phase. Writes transformer_phase_map.json and transformer_phase_map.png.
+   With `--rounding`, also how far rounding alone moves the single runs at the agreement point.
+5. `--part rounding`: that alone: per seed, `train_grokking` in float32, in TF32 (on CUDA), and in float32 from initial
+   weights multiplied by (1 + 1e-6 x noise). Writes grokking_rounding.json.
 
     python benchmarks/grokking_gpu.py             # on CUDA (about 5 minutes on one H100)
     python benchmarks/grokking_gpu.py --part map  # the transformer phase map alone (about 5 minutes on one H100)
     python benchmarks/grokking_gpu.py --part map --compile --no-compile  # the map with torch.compile, no extra timing
     python benchmarks/grokking_gpu.py --part map --compile --precision bf16 --skip-precision --skip-sequential --no-compile  # the map alone, fastest
+    python benchmarks/grokking_gpu.py --part map --compile --precision bf16 --skip-precision --no-compile --rounding  # the map, the same models one after another, and the single runs' rounding spread
+    python benchmarks/grokking_gpu.py --part rounding --device cpu --seeds-list 2 3  # the rounding spread alone (10 minutes a run on a CPU core)
     python benchmarks/grokking_gpu.py --quick     # tiny sizes, CPU, a minute or two: proves the script works
     OUT=results python benchmarks/grokking_gpu.py # also writes results/grokking.json
 """
@@ -64,6 +69,27 @@ def transformer_runs(name, seeds, p, frac, max_steps, device, lr=1e-3, wd=1., gr
               f"(+{h['setup_seconds']:.1f}s setup); memorised {st['memorise']}, signal {st['signal']}, 50% at {st['half']}", flush=True)
     return dict(name=name, lr=lr, wd=wd, grokfast=grokfast, runs=runs, reached=sum(r['steps'] is not None for r in runs),
                 median_steps=med([r['steps'] for r in runs]), median_seconds=med([r['seconds'] for r in runs if r['steps']]))
+
+def rounding_spread(p, frac, seeds, device, max_steps=20_000, target=0.99, size=None, rel=1e-6, draws=2):
+    """How far rounding alone moves a single run's steps to `target`: per seed, `train_grokking` in float32, in TF32,
+    and in float32 from initial weights multiplied by (1 + `rel` x normal noise), `draws` times (a change the size of a
+    few float32 roundings)"""
+    out = {}
+    for s in seeds:
+        train, valid = modular_arithmetic_data(p, '+', frac, seed=s); runs = {}
+        tf32 = ['tf32'] if torch.device(device).type == 'cuda' else []  # no TF32 on a CPU
+        for name in ['fp32'] + tf32 + [f'fp32, weights x (1 + {rel:g} noise) #{d}' for d in range(draws)]:
+            torch.manual_seed(s); m = OneLayerTransformer(p, **(size or {}))
+            if '#' in name:
+                gen = torch.Generator().manual_seed(1000 + int(name[-1]))
+                with torch.no_grad():
+                    for q in m.parameters(): q.mul_(1 + rel * torch.randn(q.shape, generator=gen))
+            torch.set_float32_matmul_precision('high' if name == 'tf32' else 'highest')
+            h = train_grokking(m, train, valid, steps=max_steps, every=10, stop_at=target, check_every=100, device=device)
+            runs[name] = grokking_steps(h, gen_thresh=target)['generalise']
+        torch.set_float32_matmul_precision('highest')
+        out[s] = runs; print(f"  rounding, seed {s}: {runs}", flush=True)
+    return out
 
 # ---- the transformer phase map ----------------------------------------------------------------------------------------
 PEAKS = {  # dense tensor-core peaks (FLOP/s) and memory bandwidth (B/s) of the SXM cards, from NVIDIA's data sheets
@@ -190,6 +216,13 @@ def transformer_map(a, dev, out):
                                 fp32_cell=next((r['steps_to_99'] for r in res['precision'] if r['precision'] == 'fp32' and (r['wd'], r['frac']) == (1., 0.3)), None))
         print(f"agreement: single runs {res['agreement']['single_steps']}, map {res['agreement']['map_steps']}, "
               f"fp32 cell {res['agreement']['fp32_cell']}", flush=True); save()
+        if a.rounding:
+            sp = rounding_spread(g['p'], 0.3, range(g['seeds']), dev, g['steps'], size=g['size'], draws=1)
+            res['agreement']['rounding'] = sp
+            within = lambda m, vs: None if np.isnan(m) or not vs else bool(min(vs) <= m <= max(vs))
+            res['agreement']['map_within_rounding'] = [within(m, [v for v in sp[s].values() if v])
+                                                       for s, m in enumerate(st[i, j])]
+            print(f"map within each seed's rounding spread: {res['agreement']['map_within_rounding']}", flush=True); save()
     # 6. torch.compile, timed last (informational: the map above does not depend on it)
     if dev == 'cuda' and not a.no_compile:
         for pr in ('bf16',):
@@ -203,11 +236,14 @@ def main():
     ap.add_argument('--quick', action='store_true', help='tiny sizes that run on a CPU in a minute or two')
     ap.add_argument('--device', default=None, help='default: cuda when available')
     ap.add_argument('--seeds', type=int, default=5)
-    ap.add_argument('--part', default='all', choices=['all', 'lab', 'map'], help="'lab': parts 1-3, 'map': part 4")
+    ap.add_argument('--part', default='all', choices=['all', 'lab', 'map', 'rounding'],
+                    help="'lab': parts 1-3, 'map': part 4, 'rounding': the single runs' rounding spread alone (seeds from --seeds-list)")
+    ap.add_argument('--seeds-list', type=int, nargs='*', default=[0, 1, 2, 3], help="--part rounding: the seeds")
     ap.add_argument('--no-compile', action='store_true', help="skip timing the torch.compile'd step")
     ap.add_argument('--compile', action='store_true', help="train the map itself with `compile=True` (its compile time counts)")
     ap.add_argument('--skip-precision', action='store_true', help="skip the map's cells in fp32, tf32 and bf16 side by side")
     ap.add_argument('--precision', choices=['fp32', 'tf32', 'bf16'], help="train the map in this precision (default: the fastest step)")
+    ap.add_argument('--rounding', action='store_true', help="also how far rounding alone moves the single runs at the map's agreement point")
     ap.add_argument('--skip-sequential', action='store_true', help="skip timing the models one after another")
     ap.add_argument('--no-streams', action='store_true', help="run the map's stacks one after another on one CUDA stream")
     ap.add_argument('--max-stacks', type=int, default=8, help="`train_together`'s max_stacks for the map")
@@ -221,6 +257,13 @@ def main():
     if dev == 'cuda': torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False  # fp32 as on CPU
     if a.quick: p, frac, max_steps, seeds, size = 23, 0.5, 300, list(range(2)), dict(d_model=32, d_mlp=64)
     else: p, frac, max_steps, seeds, size = 113, 0.3, 40_000, list(range(a.seeds)), None  # the study's sizes
+    if a.part == 'rounding':
+        res = dict(device=torch.cuda.get_device_name() if dev == 'cuda' else dev, torch=torch.__version__, date=time.strftime('%Y-%m-%d'),
+                   p=p, train_frac=0.3, rounding=rounding_spread(p, 0.3, a.seeds_list, dev, 20_000, size=size))
+        if os.environ.get('OUT'):
+            os.makedirs(os.environ['OUT'], exist_ok=True)
+            json.dump(res, open(os.path.join(os.environ['OUT'], 'grokking_rounding.json'), 'w'), indent=1)
+        return
     if a.part != 'lab':
         out = os.environ.get('OUT')
         if out: os.makedirs(out, exist_ok=True)
