@@ -569,7 +569,9 @@ def train_together(make_model, # () -> nn.Module: one small model
         compiled = train_fit
         def train_fit(p, *xs):  # the weights (models, ...), and x, y, mask (models, rows, ...)
             for t in p.values(): torch._dynamo.mark_dynamic(t, 0)
-            for t in xs: torch._dynamo.mark_dynamic(t, 0); torch._dynamo.mark_dynamic(t, 1)
+            for t in xs:  # (a stack of one training row keeps that size fixed: `torch.compile` specialises a 1)
+                torch._dynamo.mark_dynamic(t, 0)
+                if t.shape[1] > 1: torch._dynamo.mark_dynamic(t, 1)
             # no 'duck sizing': sizes equal at the first compilation stay distinct symbols
             with fx_config.patch(use_duck_shape=False): return compiled(p, *xs)
     n_rec = steps // every
