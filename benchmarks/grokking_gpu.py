@@ -15,6 +15,9 @@
    With `--rounding`, also how far rounding alone moves the single runs at the agreement point.
 5. `--part rounding`: that alone: per seed, `train_grokking` in float32, in TF32 (on CUDA), and in float32 from initial
    weights multiplied by (1 + 1e-6 x noise). Writes grokking_rounding.json.
+6. `--part agreement`: the map's agreement point (wd 1, 30% train) over `--seeds` seeds, both ways: the seeds stacked
+   and trained together as the map trains them (bf16, compiled, stopping at 99%) and each seed alone with
+   `train_grokking` in float32. Writes grokking_agreement.json.
 
     python benchmarks/grokking_gpu.py             # on CUDA (about 5 minutes on one H100)
     python benchmarks/grokking_gpu.py --part map  # the transformer phase map alone (about 5 minutes on one H100)
@@ -22,6 +25,7 @@
     python benchmarks/grokking_gpu.py --part map --compile --precision bf16 --skip-precision --skip-sequential --no-compile  # the map alone, fastest
     python benchmarks/grokking_gpu.py --part map --compile --precision bf16 --skip-precision --no-compile --rounding  # the map, the same models one after another, and the single runs' rounding spread
     python benchmarks/grokking_gpu.py --part rounding --device cpu --seeds-list 2 3  # the rounding spread alone (10 minutes a run on a CPU core)
+    python benchmarks/grokking_gpu.py --part agreement --seeds 16  # the agreement point over 16 seeds (about 4 minutes on one H100)
     python benchmarks/grokking_gpu.py --quick     # tiny sizes, CPU, a minute or two: proves the script works
     OUT=results python benchmarks/grokking_gpu.py # also writes results/grokking.json
 """
@@ -90,6 +94,23 @@ def rounding_spread(p, frac, seeds, device, max_steps=20_000, target=0.99, size=
         torch.set_float32_matmul_precision('highest')
         out[s] = runs; print(f"  rounding, seed {s}: {runs}", flush=True)
     return out
+
+def agreement(p, frac, wd, n_seeds, device, max_steps=20_000, target=0.99, size=None, every=50, check_every=500,
+              precision='bf16', compile=True, save=None, single_from=0):
+    "Steps to `target` at one cell of the map for seeds 0..n_seeds-1: stacked as the map trains them, and each alone in fp32"
+    res = dict(p=p, frac=frac, wd=wd, seeds=n_seeds, max_steps=max_steps, target=target)
+    d = phase_diagram('modular_transformer', (wd,), (frac,), seeds=n_seeds, steps=max_steps, lr=1e-3, every=every,
+                      device=device, p=p, stop_at=target, check_every=check_every, precision=precision,
+                      cuda_graph=torch.device(device).type == 'cuda', compile=compile, **(size or {}))
+    st = d.steps_to(target).ravel()
+    res['stacked'] = dict(precision=precision, compile=compile, seconds=d.seconds, phases=d.phases.ravel().tolist(),
+                          steps=[None if np.isnan(x) else int(x) for x in st])
+    print(f"stacked ({precision}, compile={compile}): {res['stacked']['steps']} in {d.seconds:.1f}s", flush=True)
+    save and save(res)
+    torch.set_float32_matmul_precision('highest')
+    res['single'] = transformer_runs('single fp32', range(single_from, n_seeds), p, frac, max_steps, device, wd=wd, target=target, size=size)
+    save and save(res)
+    return res
 
 # ---- the transformer phase map ----------------------------------------------------------------------------------------
 PEAKS = {  # dense tensor-core peaks (FLOP/s) and memory bandwidth (B/s) of the SXM cards, from NVIDIA's data sheets
@@ -236,9 +257,11 @@ def main():
     ap.add_argument('--quick', action='store_true', help='tiny sizes that run on a CPU in a minute or two')
     ap.add_argument('--device', default=None, help='default: cuda when available')
     ap.add_argument('--seeds', type=int, default=5)
-    ap.add_argument('--part', default='all', choices=['all', 'lab', 'map', 'rounding'],
-                    help="'lab': parts 1-3, 'map': part 4, 'rounding': the single runs' rounding spread alone (seeds from --seeds-list)")
+    ap.add_argument('--part', default='all', choices=['all', 'lab', 'map', 'rounding', 'agreement'],
+                    help="'lab': parts 1-3, 'map': part 4, 'rounding': the single runs' rounding spread alone (seeds from --seeds-list), "
+                         "'agreement': the map's agreement point over --seeds seeds, stacked and alone")
     ap.add_argument('--seeds-list', type=int, nargs='*', default=[0, 1, 2, 3], help="--part rounding: the seeds")
+    ap.add_argument('--single-from', type=int, default=0, help="--part agreement: the single runs start at this seed (to add seeds to an earlier run)")
     ap.add_argument('--no-compile', action='store_true', help="skip timing the torch.compile'd step")
     ap.add_argument('--compile', action='store_true', help="train the map itself with `compile=True` (its compile time counts)")
     ap.add_argument('--skip-precision', action='store_true', help="skip the map's cells in fp32, tf32 and bf16 side by side")
@@ -263,6 +286,17 @@ def main():
         if os.environ.get('OUT'):
             os.makedirs(os.environ['OUT'], exist_ok=True)
             json.dump(res, open(os.path.join(os.environ['OUT'], 'grokking_rounding.json'), 'w'), indent=1)
+        return
+    if a.part == 'agreement':
+        out = os.environ.get('OUT'); head = dict(device=torch.cuda.get_device_name() if dev == 'cuda' else dev,
+                                                 torch=torch.__version__, date=time.strftime('%Y-%m-%d'))
+        if out: os.makedirs(out, exist_ok=True)
+        def save(r):
+            if out: json.dump(dict(head, **r), open(os.path.join(out, 'grokking_agreement.json'), 'w'), indent=1)
+        g = map_grid(a.quick)
+        agreement(g['p'], 0.3, 1., a.seeds, dev, g['steps'], size=g['size'], every=g['every'], check_every=g['check_every'],
+                  precision='bf16' if dev == 'cuda' else 'fp32', compile=dev == 'cuda', save=save,
+                  single_from=a.single_from)
         return
     if a.part != 'lab':
         out = os.environ.get('OUT')
