@@ -193,13 +193,16 @@ class ItemHasher:
         return h if codes is None else h + codes[:, None]
 
     def sketch(self, xs, finite=False):
-        """(bs, dim) float32: a fixed random projection of each item's standardised finer view; distances
-        between items survive it"""
+        """(bs, dim) float32: each item's standardised finer view on `dim` fixed random orthogonal
+        directions; distances between items survive it (exactly, for views of at most `dim` numbers)"""
         v = _view(xs, self.sketch_size, finite=finite)
         if self.vmu is None:
             self.vmu, self.vsd = v.mean(0), _scale(v)
-            g = torch.Generator().manual_seed(self.seed + 1)
-            self.proj = (torch.randn(v.shape[1], self.dim, generator=g) / math.sqrt(self.dim)).to(v.device)
+            g, n, k = torch.Generator().manual_seed(self.seed + 1), v.shape[1], self.dim
+            q = torch.linalg.qr(torch.randn(max(n, k), min(n, k), generator=g))[0]   # orthonormal columns
+            # n <= k: a rotation into k numbers, every distance kept; n > k: k directions, scaled so
+            # that distances are kept on average
+            self.proj = (q.T if n <= k else q * math.sqrt(n / k)).contiguous().to(v.device)
         return ((_fit_width(v, len(self.vmu)) - self.vmu) / self.vsd) @ self.proj
 
 # %% ../nbs/01_data.ipynb #fdc68391
