@@ -21,6 +21,7 @@ ours against one plain training epoch.
     python benchmarks/label_issues.py              # every row
     python benchmarks/label_issues.py --quick      # digits only
     python benchmarks/label_issues.py --sizes 10000 50000 200000   # seconds and peak memory per size
+    python benchmarks/label_issues.py --families digits text --steps 80   # shorter fold fits (the default: 300 batches)
 On a machine with CUDA the learners train there (fastai's default device); the sizes then also report peak GPU memory.
 
 Writes `$OUT/cpu_label_issues.json` (or `--json PATH`).
@@ -116,7 +117,9 @@ def plain_epoch(make):
         l.fit(1, cbs=_NoValidate())
         t0 = time.perf_counter(); l.fit(1, cbs=_NoValidate()); return time.perf_counter() - t0
 
-def run_family(name, noises):
+def _st(steps): return {} if steps is None else dict(steps=steps)
+
+def run_family(name, noises, steps=None):
     from recipe.labels import plant_label_noise, find_label_issues, cross_val_probs, check_label_issues, train_labels
     clean_mk, mk, lr = family(name)
     base = clean_mk()
@@ -124,7 +127,7 @@ def run_family(name, noises):
     t_epoch = plain_epoch(lambda: mk(base.dls))
     # clean data
     l = mk(base.dls)
-    t0 = time.perf_counter(); probs = cross_val_probs(l, lr=lr); t = time.perf_counter() - t0
+    t0 = time.perf_counter(); probs = cross_val_probs(l, lr=lr, **_st(steps)); t = time.perf_counter() - t0
     f = check_label_issues(l, probs=probs)
     rows.append(dict(family=name, noise='none', ours=dict(flagged=f.details['n_flagged'], noise_rate=round(f.details['noise_rate'], 4),
                      status=f.status, seconds=round(t, 1), oof_accuracy=round(float((probs[0].argmax(1) == probs[1]).mean()), 3)),
@@ -143,7 +146,7 @@ def run_family(name, noises):
             to = cm.argmax(1).tolist()
         dls, planted = plant_label_noise(base.dls, frac, to=to, seed=0)
         l = mk(dls)
-        t0 = time.perf_counter(); pr = cross_val_probs(l, lr=lr); df = find_label_issues(l, probs=pr); t = time.perf_counter() - t0
+        t0 = time.perf_counter(); pr = cross_val_probs(l, lr=lr, **_st(steps)); df = find_label_issues(l, probs=pr); t = time.perf_counter() - t0
         row = dict(family=name, noise=tag, planted=len(planted), ours=dict(**_prf(df.index, planted), seconds=round(t, 1),
                    noise_rate=round(df.attrs['noise_rate'], 4)))
         # other counts on the same probabilities: confident learning's plain count (times 1.2, and as is), cleanlab's rule
@@ -193,6 +196,7 @@ def main(argv=None):
     p.add_argument('--quick', action='store_true', help='digits only')
     p.add_argument('--families', nargs='+', default=['digits', 'tabular', 'text', 'large'])
     p.add_argument('--sizes', type=int, nargs='*', help='only time and peak memory on the generated table of these sizes')
+    p.add_argument('--steps', type=int, help="`cross_val_probs`' steps (batches a fold's fit takes at least); default: the library's")
     p.add_argument('--json', help='where to write the JSON summary')
     a = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -204,8 +208,8 @@ def main(argv=None):
             with open(a.json, 'w') as f: json.dump(res, f, indent=2)
         return res
     fams = ['digits'] if a.quick else a.families
-    rows = sum([run_family(f, NOISES if f not in ('text', 'large') else NOISES[:2]) for f in fams], [])
-    res = dict(device=_device(), torch_threads=1, cleanlab=cleanlab.__version__, date=time.strftime('%Y-%m-%d'),
+    rows = sum([run_family(f, NOISES if f not in ('text', 'large') else NOISES[:2], a.steps) for f in fams], [])
+    res = dict(device=_device(), torch_threads=1, cleanlab=cleanlab.__version__, steps=a.steps, date=time.strftime('%Y-%m-%d'),
                load_avg=round(os.getloadavg()[0], 1), top_losses_k='the number of planted items', rows=rows)
     path = a.json or (os.path.join(os.environ['OUT'], 'cpu_label_issues.json') if os.environ.get('OUT') else None)
     if path:
