@@ -567,13 +567,16 @@ def train_together(make_model, # () -> nn.Module: one small model
     if compile and stacked:
         from torch.fx.experimental import _config as fx_config
         compiled = train_fit
-        def train_fit(p, *xs):  # the weights (models, ...), and x, y, mask (models, rows, ...)
-            for t in p.values(): torch._dynamo.mark_dynamic(t, 0)
-            for t in xs:  # (a stack of one training row keeps that size fixed: `torch.compile` specialises a 1)
-                torch._dynamo.mark_dynamic(t, 0)
-                if t.shape[1] > 1: torch._dynamo.mark_dynamic(t, 1)
+        def train_fit(*a):
             # no 'duck sizing': sizes equal at the first compilation stay distinct symbols
-            with fx_config.patch(use_duck_shape=False): return compiled(p, *xs)
+            with fx_config.patch(use_duck_shape=False): return compiled(*a)
+    def mark_sizes(ps, *xs):
+        "Mark a stack's sizes that vary between stacks, once: the weights' models, and x, y, mask's models and rows"
+        if not (compile and stacked): return
+        for t in ps.values(): torch._dynamo.mark_dynamic(t, 0)
+        for t in xs:  # (a stack of one training row keeps that size fixed: `torch.compile` specialises a 1)
+            torch._dynamo.mark_dynamic(t, 0)
+            if t.shape[1] > 1: torch._dynamo.mark_dynamic(t, 1)
     n_rec = steps // every
     # the curves, kept on the device
     buf = torch.full((max(n_rec, 1), len(seeds), len(COLS)), float('nan'), device=dev)
@@ -594,6 +597,7 @@ def train_together(make_model, # () -> nn.Module: one small model
         vm = torch.ones(vy.shape, device=dev)
         lst = torch.zeros(len(li), 2, device=dev)  # the last step's training loss and accuracy
         ps = {k: v[li].clone().requires_grad_() for k, v in params.items()}
+        mark_sizes(ps, x, y, m)
         pl = list(ps.values())
         # AdamW = Adam + the decay below; on CUDA, Adam's fused kernel: one launch for all the weights
         fused = dev.type == 'cuda' and _FUSED_ADAM
