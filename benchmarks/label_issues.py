@@ -23,6 +23,7 @@ ours against one plain training epoch.
     python benchmarks/label_issues.py --sizes 10000 50000 200000   # seconds and peak memory per size
     python benchmarks/label_issues.py --families digits text --steps 80   # shorter fold fits (the default: 300 batches)
     python benchmarks/label_issues.py --families digits text --plant-seeds 1 2 3 --steps-list 300 80 --json seeds.json   # other plantings
+    python benchmarks/label_issues.py --families digits text tabular --plant-seeds 0 1 2 3 4 5 --steps-list 300 --within-list 0.03 none --json snapshots.json   # with and without snapshots
 On a machine with CUDA the learners train there (fastai's default device); the sizes then also report peak GPU memory.
 
 Writes `$OUT/cpu_label_issues.json` (or `--json PATH`).
@@ -188,22 +189,26 @@ def sizes(ns):
         rows.append(json.loads(r.stdout.strip().splitlines()[-1])); print(rows[-1], flush=True)
     return rows
 
-def seed_study(name, steps_list, seeds):
-    """2% and 10% random noise planted with each of `seeds`, found with each fold length in `steps_list`: ours, top losses
-    after a plain fit of the same length (k = planted), and cleanlab + LR"""
+def seed_study(name, steps_list, seeds, within_list=(0.03,)):
+    """2% and 10% random noise planted with each of `seeds`, found with each fold length in `steps_list` and each snapshot
+    tolerance in `within_list` (None: each fold's last epoch alone): ours, top losses after a plain fit of the same length
+    (k = planted), and cleanlab + LR"""
     from recipe.labels import plant_label_noise, find_label_issues, cross_val_probs
     clean_mk, mk, lr = family(name); base = clean_mk(); rows = []
     for seed in seeds:
         for tag, frac, how in NOISES[:2]:
             dls, planted = plant_label_noise(base.dls, frac, seed=seed)
             for st in steps_list:
-                l = mk(dls); t0 = time.perf_counter()
-                pr = cross_val_probs(l, lr=lr, steps=st); df = find_label_issues(l, probs=pr)
-                row = dict(family=name, seed=seed, noise=tag, steps=st, epochs=pr[2]['epochs'], planted=len(planted),
-                           ours=_prf(df.index, planted), seconds=round(time.perf_counter() - t0, 1))
-                p = peers(mk(dls), planted, pr[2]['epochs'], lr, k_ours=len(df))
-                row.update(top_losses=p['top_losses'], cleanlab_lr=p['cleanlab_lr'])
-                rows.append(row); print(row, flush=True)
+                p = None
+                for w in within_list:
+                    l = mk(dls); t0 = time.perf_counter()
+                    pr = cross_val_probs(l, lr=lr, steps=st, within=w); df = find_label_issues(l, probs=pr)
+                    row = dict(family=name, seed=seed, noise=tag, steps=st, within=w, epochs=pr[2]['epochs'],
+                               snapshots=pr[2]['snapshots'], planted=len(planted), ours=_prf(df.index, planted),
+                               seconds=round(time.perf_counter() - t0, 1))
+                    p = p or peers(mk(dls), planted, pr[2]['epochs'], lr, k_ours=len(df))
+                    row.update(top_losses=p['top_losses'], cleanlab_lr=p['cleanlab_lr'])
+                    rows.append(row); print(row, flush=True)
     return rows
 
 def _device(): return torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'  # fastai's default device
@@ -218,6 +223,8 @@ def main(argv=None):
     p.add_argument('--steps', type=int, help="`cross_val_probs`' steps (batches a fold's fit takes at least); default: the library's")
     p.add_argument('--plant-seeds', type=int, nargs='*', help="only the seed study: 2% and 10% planted with these seeds, at each --steps-list")
     p.add_argument('--steps-list', type=int, nargs='*', default=[300, 80], help="the seed study's fold lengths")
+    p.add_argument('--within-list', nargs='*', default=['0.03'],
+                   help="the seed study's snapshot tolerances (`cross_val_probs`' within; 'none': each fold's last epoch alone)")
     p.add_argument('--json', help='where to write the JSON summary')
     a = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -229,7 +236,8 @@ def main(argv=None):
             with open(a.json, 'w') as f: json.dump(res, f, indent=2)
         return res
     if a.plant_seeds:
-        rows = sum([seed_study(f, a.steps_list, a.plant_seeds) for f in a.families], [])
+        ws = [None if w.lower() == 'none' else float(w) for w in a.within_list]
+        rows = sum([seed_study(f, a.steps_list, a.plant_seeds, ws) for f in a.families], [])
         res = dict(device=_device(), torch_threads=1, cleanlab=cleanlab.__version__, date=time.strftime('%Y-%m-%d'), rows=rows)
         if a.json:
             with open(a.json, 'w') as f: json.dump(res, f, indent=1)

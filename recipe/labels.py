@@ -139,16 +139,39 @@ def _trained(learn):
     # learn.freeze() (vision_learner calls it for a pretrained body) marks params force_train: not a step
     return opt is not None and any(set(st) - {'force_train', 'do_wd'} for st in opt.state.values())
 
-def _predict(learn, dl, idxs, act):
+def _predict(learn, dl, idxs, act, workers:int=None):
     """Probabilities and targets of the training items `idxs`, read as in validation (no augmentation), in
-    that order"""
+    that order (with `workers` loader processes; default: the loader's)"""
     k, ps, ys, idxs = _n_inp(dl), [], [], [int(i) for i in idxs]
     with eval_view(dl) as e, torch.no_grad():
         e.n, e.get_idxs = len(idxs), lambda: idxs
+        if workers is not None: e.fake_l.num_workers = workers
         learn.model.eval()
         if hasattr(learn.model, 'reset'): learn.model.reset()   # a recurrent model starts from a fresh state
         for b in e: ps.append(act(_plain(_forward(learn, b[:k])).float()).float()); ys.append(_plain(b[k]))
     return torch.cat(ps).cpu(), torch.cat(ys).cpu()
+
+def _agreement(p, y, task):
+    "Share of the given labels (of the tags, for multi-label) that probabilities `p` predict"
+    hit = p.argmax(1) == y.reshape(-1) if task == 'multiclass' else (p > 0.5) == (y > 0.5)
+    return hit.float().mean().item()
+
+class _Snapshots(Callback):
+    """After every epoch of a fold's fit, the held-out part's probabilities; keeps those of the epochs whose share
+    of given labels predicted is within `within` of the best so far (`within=None`: the last epoch's alone)"""
+    order = 100
+    def __init__(self, source, idxs, act, task, within): # `source`: the loader that reads the items
+        store_attr(); self.kept, self.best = [], -1.
+        # a part of a few batches is read faster in this process than by workers started for it every epoch
+        self.workers = 0 if len(idxs) <= 8 * source.bs else None
+    def after_epoch(self):
+        if self.within is None and self.epoch < self.n_epoch - 1: return
+        p, self.targets = _predict(self.learn, self.source, self.idxs, self.act, self.workers)
+        if self.within is None: self.kept = [(1., p)]; return
+        a = _agreement(p, self.targets, self.task)
+        self.best = max(self.best, a)
+        self.kept = [(b, q) for b, q in self.kept + [(a, p)] if b >= self.best - self.within]
+    def probs(self): return torch.stack([q for _, q in self.kept]).mean(0)
 
 def _frozen(learn):
     "True when `learn.freeze()` has frozen part of the model, as `vision_learner` does for a pretrained body"
@@ -172,7 +195,10 @@ def cross_val_probs(learn:Learner, # a classification learner, before training (
                     seed:int=0, # seed of the folds and of the fits
                     # also keep, in `info['ensemble']`, every item's probabilities averaged over all the folds'
                     # models (the one that held it out and those that trained on it)
-                    ensemble:bool=True
+                    ensemble:bool=True,
+                    # average each held-out part's probabilities over the epochs of its fit whose share of its
+                    # given labels predicted is within this of the fit's best (None: the last epoch's alone)
+                    within:float=0.03
                    ):
     """Out-of-fold (probs, labels, info) of every training item, each from a copy of the learner that did not
     train on it"""
@@ -183,6 +209,9 @@ def cross_val_probs(learn:Learner, # a classification learner, before training (
     if not callable(getattr(Learner, fit, None)):
         raise RecipeError(f"Learner has no fit method {fit!r}",
                           "pass fit='fit_one_cycle', 'fit' or another Learner method")
+    if within is not None and not (isinstance(within, (int, float)) and 0 <= within <= 1):
+        raise RecipeError(f"within={within!r} is not a share of labels",
+                          "pass within=0.03 (a share between 0 and 1), or None for the last epoch alone")
     if _trained(learn):
         raise RecipeError("the learner has already been trained, so its weights have seen every training "
                           "label",
@@ -203,21 +232,27 @@ def cross_val_probs(learn:Learner, # a classification learner, before training (
          l.removed_cbs(l.cbs.filter(_aside)):
         task = _task(l)   # reading a batch draws random numbers: inside, so that they are put back
         act, init = _activation(l, task), {k: v.detach().clone() for k, v in l.model.state_dict().items()}
+        kept = []
         for f in parts:
             l.model.load_state_dict(init)
-            l.dls.loaders[0] = _on_items(dl, np.setdiff1d(np.arange(n), f), shuffle=True)
-            try: getattr(l, fit)(n_ep, cbs=_NoValidate(), reset_opt=True, **kw)
+            rest, snap = np.setdiff1d(np.arange(n), f), _Snapshots(dl, f, act, task, within)
+            l.dls.loaders[0] = _on_items(dl, rest, shuffle=True)
+            try: getattr(l, fit)(n_ep, cbs=[_NoValidate(), snap], reset_opt=True, **kw)
             finally: l.dls.loaders[0] = dl
-            # the held-out part, or every item (each item's own part first) for the ensemble
-            order = np.concatenate([f, np.setdiff1d(np.arange(n), f)]) if ensemble else f
-            p, y = _predict(l, dl, order, act)
+            ph = snap.probs()
             if probs is None:
-                probs, ys = torch.zeros(n, p.shape[1]), torch.zeros((n, *y.shape[1:]), dtype=y.dtype)
-                ens = torch.zeros(n, p.shape[1]) if ensemble else None
-            probs[f], ys[f] = p[:len(f)], y[:len(f)]
-            if ensemble: ens[order] += p / folds
+                probs, ys = torch.zeros(n, ph.shape[1]), torch.zeros((n, *snap.targets.shape[1:]), dtype=snap.targets.dtype)
+                ens = torch.zeros(n, ph.shape[1]) if ensemble else None
+            probs[f], ys[f] = ph, snap.targets
+            kept.append(len(snap.kept))
+            if ensemble:
+                # the held-out part's snapshots stand for the model that held it out; the fold's last model
+                # predicts the items it trained on
+                ens[f] += ph / folds
+                ens[rest] += _predict(l, dl, rest, act)[0] / folds
     ys = ys.reshape(-1) if task == 'multiclass' else ys
-    info = dict(task=task, folds=folds, epochs=ep, fit=fit, seconds=round(time.perf_counter() - t0, 2))
+    info = dict(task=task, folds=folds, epochs=ep, fit=fit, within=within,
+                snapshots=round(float(np.mean(kept)), 1), seconds=round(time.perf_counter() - t0, 2))
     if ensemble: info['ensemble'] = ens.numpy()
     return probs.numpy(), ys.long().numpy(), info
 
@@ -226,7 +261,7 @@ def _name(classes, i): return str(classes[i]) if classes is not None and 0 <= i 
 
 def find_label_issues(learn:Learner, # a classification learner, before training
                       folds:int=5, epochs:int=None, steps:int=300, # as `cross_val_probs`
-                      lr:float=None, fit:str=None, seed:int=0, # as `cross_val_probs`
+                      lr:float=None, fit:str=None, seed:int=0, within:float=0.03, # as `cross_val_probs`
                       # flag the `ceil(count_factor * m)` items of lowest probability of their given label,
                       # `m` confident learning's count of wrong labels (None: cleanlab's rule, `filter_by`)
                       count_factor:float=1.0,
@@ -236,7 +271,7 @@ def find_label_issues(learn:Learner, # a classification learner, before training
                       # cleanlab's rule (`cleanlab.filter.find_label_issues`) when `count_factor` is None
                       filter_by:str='low_self_confidence',
                       # rank by the probability of the given label from 'ensemble' (all the folds' models,
-                      # averaged) or 'out_of_fold' (the one model that held the item out); the count is always
+                      # averaged) or 'out_of_fold' (the fit that held the item out, alone); the count is always
                       # confident learning's, from the out-of-fold probabilities
                       rank_by:str='ensemble',
                       probs=None # the result of `cross_val_probs`, to reuse predictions already made
@@ -248,7 +283,7 @@ def find_label_issues(learn:Learner, # a classification learner, before training
         raise RecipeError(f"unknown rank_by={rank_by!r}", "pass rank_by='ensemble' or 'out_of_fold'")
     probs, labels, info = (probs if probs is not None
                            else cross_val_probs(learn, folds, epochs, steps, lr, fit, seed,
-                                                ensemble=rank_by == 'ensemble'))
+                                                ensemble=rank_by == 'ensemble', within=within))
     info = dict(info)
     # the probabilities that rank (and suggest): the ensemble's when asked for and measured
     rp = info.pop('ensemble', None)
